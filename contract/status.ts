@@ -1,0 +1,72 @@
+/** The status shape: what the `status` query answers and what a finished job returns. */
+import type { JobKind } from './jobSpec';
+import type { JobState } from './states';
+import type { FailureClass } from './errors';
+
+export type AttemptOutcome = 'SUCCEEDED' | 'APP_FAILED' | 'INFRA_FAILED' | 'FATAL' | 'CANCELLED' | 'TIMED_OUT';
+
+export interface AttemptRecord {
+  n: number;
+  /** Deterministic name `J-aN`: Livy batch name, YARN tag and Spark app name. */
+  batchName: string;
+  cluster?: string;
+  livyUrl?: string;
+  /** Why this cluster was chosen. */
+  routeReason?: string;
+  batchId?: number;
+  batchState?: string;
+  appId?: string;
+  sparkUiUrl?: string;
+  driverLogUrl?: string;
+  /** True when submission found the batch already there and took it over instead of POSTing. */
+  adopted?: boolean;
+  submittedAt?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  outcome?: AttemptOutcome;
+  reason?: string;
+}
+
+export type CancelVia = 'signal' | 'update' | 'workflow-cancel';
+
+export interface CancelRequest {
+  requestedBy: string;
+  reason: string;
+  at: string;
+  via: CancelVia;
+}
+
+export interface JobError {
+  type: string;
+  class: FailureClass;
+  message: string;
+}
+
+export interface JobStatus {
+  jobId: string;
+  name: string;
+  team: string;
+  kind: JobKind;
+  state: JobState;
+  requestedBy?: string;
+  labels: Record<string, string>;
+  fingerprint: string;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt?: string;
+  attempts: AttemptRecord[];
+  budgets: { appFailures: number; appRetries: number; infraFailures: number; infraRetries: number };
+  nextAttemptAt?: string;
+  cancel?: CancelRequest;
+  lastError?: JobError;
+  /** The last lines of the current (or last) attempt's Livy log, kept once Livy forgets the batch. */
+  logTail: string[];
+}
+
+/** The answer to Update `requestCancel` and to `ShaleClient.cancel`. */
+export interface CancelAnswer {
+  /** False when the job had already finished or a cancel was already under way. */
+  accepted: boolean;
+  state: JobState;
+  message: string;
+}

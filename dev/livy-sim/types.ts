@@ -1,0 +1,106 @@
+/** Public types of the Livy simulator. Other modules code against these names: keep them stable. */
+
+export interface LivySimulatorOptions {
+  /** 0 = ephemeral (default). */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Label, e.g. 'spark3'. */
+  name?: string;
+  /**
+   * Finished batches are collected this long after finishing (default 600_000, Livy's
+   * `livy.server.session.state-retain.sec`). The sweep runs every min(60_000, retainMs/2).
+   */
+  retainMs?: number;
+  /** When true, POST/DELETE on the batch API without X-Requested-By get 400. */
+  csrf?: boolean;
+  /** Batches in 'starting' at once before POST gets 400 "Rejected, too many sessions are being created!" (default 100). */
+  maxInFlightSubmits?: number;
+  /** Running time when the conf says nothing (default 2000). */
+  defaultDurationMs?: number;
+  /** Time spent in 'starting' before 'running' (default 200). */
+  startingMs?: number;
+  /** Time a batch shows 'recovering' after a restart with state (default: startingMs). */
+  recoveringMs?: number;
+}
+
+export interface Faults {
+  /** Delay before a batch API request is handled, ms. */
+  latencyMs: number;
+  /** Fraction of batch API requests answered 500 {"msg":"simulated failure"}. */
+  errorRate: number;
+  /** Fraction of batch API requests whose socket is destroyed without an answer. */
+  dropRate: number;
+}
+
+export interface RequestLogEntry {
+  /** Date.now() at arrival, ms. */
+  at: number;
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  /** HTTP status answered; 0 when the connection was dropped by a fault. */
+  status: number;
+  batchId?: number;
+  batchName?: string;
+}
+
+export interface RequestLogFilter {
+  method?: string;
+  name?: string;
+}
+
+export interface LivySimulator {
+  /** http://127.0.0.1:PORT */
+  readonly url: string;
+  readonly port: number;
+  /** Same as POST /admin/faults. */
+  setFaults(f: Partial<Faults>): void;
+  /**
+   * Same port. Without state: all batches forgotten (their "apps" gone), id counter back to 0.
+   * With state: Livy recovery — running/starting batches show 'recovering' for a moment then
+   * continue, successful ones show 'recovering' then 'success', dead/killed ones are gone (404).
+   * Open connections are reset either way.
+   */
+  restart(opts: { keepState: boolean }): Promise<void>;
+  /** Stop listening, keep nothing; connections are refused afterwards (a dead cluster). */
+  stop(): Promise<void>;
+  /** Listen again on the same port after stop() (empty state, ids from 0). */
+  start(): Promise<void>;
+  requests(filter?: RequestLogFilter): RequestLogEntry[];
+  clearRequests(): void;
+  /** Final shutdown, also closes keep-alive sockets. */
+  close(): Promise<void>;
+}
+
+export type BatchState =
+  | 'starting'
+  | 'running'
+  | 'recovering'
+  | 'success'
+  | 'dead'
+  | 'killed';
+
+export type TerminalState = 'success' | 'dead' | 'killed';
+
+export const TERMINAL_STATES: readonly TerminalState[] = ['success', 'dead', 'killed'];
+
+export function isTerminal(state: BatchState): state is TerminalState {
+  return (TERMINAL_STATES as readonly string[]).includes(state);
+}
+
+/** The Batch object of Livy's REST API (BatchSessionView). */
+export interface BatchView {
+  id: number;
+  name: string | null;
+  owner: string | null;
+  proxyUser: string | null;
+  state: BatchState;
+  appId: string | null;
+  appInfo: {
+    driverLogUrl: string | null;
+    sparkUiUrl: string | null;
+    executorLogUrls: string | null;
+  };
+  log: string[];
+}

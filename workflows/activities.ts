@@ -1,0 +1,38 @@
+/** Activity stubs with the timeouts and retry rules each Livy interaction needs. */
+import { proxyActivities } from '@temporalio/workflow';
+import { ErrorType, NON_RETRYABLE_ACTIVITY_ERRORS, type ShaleActivities } from '../contract';
+
+/** Routing retries forever while no cluster is healthy; the queue timeout bounds the wait. */
+export const routing = proxyActivities<Pick<ShaleActivities, 'routeJob'>>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: NON_RETRYABLE_ACTIVITY_ERRORS },
+});
+
+/**
+ * Submitting is idempotent (look up by name, adopt, else POST), so a timed-out try is simply retried.
+ * After a few tries it becomes an infra failure of the attempt, which the workflow's budget governs.
+ */
+export const submitting = proxyActivities<Pick<ShaleActivities, 'submitBatch'>>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_ACTIVITY_ERRORS },
+});
+
+/** One wait per state change: retried without limit after a worker crash (heartbeat timeout). */
+export function tracking(windowSeconds: number) {
+  return proxyActivities<Pick<ShaleActivities, 'waitForBatchChange'>>({
+    startToCloseTimeout: `${windowSeconds + 300}s`,
+    heartbeatTimeout: '1 minute',
+    retry: {
+      initialInterval: '1s',
+      maximumInterval: '30s',
+      nonRetryableErrorTypes: [...NON_RETRYABLE_ACTIVITY_ERRORS, ErrorType.LivyUnreachable, ErrorType.ClusterLost],
+    },
+  });
+}
+
+/** DELETE is synchronous in Livy and can block for two minutes while YARN kills the app. */
+export const killing = proxyActivities<Pick<ShaleActivities, 'killBatch'>>({
+  startToCloseTimeout: '4 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10 },
+});

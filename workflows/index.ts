@@ -1,0 +1,2 @@
+// The workflow bundle's entry point: Temporal registers every function exported here.
+export { sparkJob } from './sparkJob';

@@ -1,0 +1,163 @@
+/**
+ * The job's status as the workflow keeps it: every change goes through here, so the status query,
+ * the search attributes and the audit log never disagree.
+ */
+import { log, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  isTerminalJobState,
+  SA,
+  type AttemptRecord,
+  type BatchSnapshot,
+  type CancelRequest,
+  type JobError,
+  type JobSpec,
+  type JobState,
+  type JobStatus,
+} from '../contract';
+
+const LOG_TAIL_LINES = 50;
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+export function newStatus(jobId: string, spec: JobSpec, fingerprint: string): JobStatus {
+  const at = now();
+  return {
+    jobId,
+    name: spec.name,
+    team: spec.team,
+    kind: spec.kind,
+    state: 'QUEUED',
+    requestedBy: spec.requestedBy,
+    labels: spec.labels,
+    fingerprint,
+    createdAt: at,
+    updatedAt: at,
+    attempts: [],
+    budgets: { appFailures: 0, appRetries: spec.retry.app, infraFailures: 0, infraRetries: spec.retry.infra },
+    logTail: [],
+  };
+}
+
+export class JobRecord {
+  constructor(readonly status: JobStatus) {}
+
+  /** A copy, so callers (queries, the result) never hold the live object. */
+  snapshot(): JobStatus {
+    return JSON.parse(JSON.stringify(this.status)) as JobStatus;
+  }
+
+  get state(): JobState {
+    return this.status.state;
+  }
+
+  get isFinished(): boolean {
+    return isTerminalJobState(this.status.state);
+  }
+
+  get currentAttempt(): AttemptRecord | undefined {
+    return this.status.attempts.at(-1);
+  }
+
+  /** Publishes the initial search attributes (also after continue-as-new, which keeps them). */
+  announce(): void {
+    this.publish();
+    this.audit('job.accepted', { name: this.status.name, kind: this.status.kind });
+  }
+
+  setState(state: JobState, fields: Partial<Pick<JobStatus, 'nextAttemptAt' | 'finishedAt'>> = {}): void {
+    const changed = state !== this.status.state;
+    this.status.state = state;
+    this.status.nextAttemptAt = fields.nextAttemptAt;
+    if (isTerminalJobState(state)) this.status.finishedAt = fields.finishedAt ?? now();
+    this.touch();
+    if (changed) {
+      this.publish();
+      this.audit('job.state', { state });
+    }
+  }
+
+  startAttempt(attempt: AttemptRecord): void {
+    this.status.attempts.push(attempt);
+    this.touch();
+    this.audit('attempt.routed', { attempt: attempt.n, cluster: attempt.cluster, reason: attempt.routeReason });
+  }
+
+  /** Records what a snapshot says; returns true if the batch's state changed. */
+  recordBatch(snapshot: BatchSnapshot): boolean {
+    const attempt = this.currentAttempt;
+    if (!attempt) return false;
+    const stateChanged = attempt.batchState !== snapshot.state;
+    attempt.batchId = snapshot.batchId;
+    attempt.batchState = snapshot.state;
+    attempt.appId = snapshot.appId ?? attempt.appId;
+    attempt.sparkUiUrl = snapshot.sparkUiUrl ?? attempt.sparkUiUrl;
+    // Livy clears driverLogUrl when the app ends; keep the last one we saw.
+    attempt.driverLogUrl = snapshot.driverLogUrl ?? attempt.driverLogUrl;
+    if (snapshot.state === 'running' && !attempt.startedAt) attempt.startedAt = now();
+    if (snapshot.log?.length) this.status.logTail = snapshot.log.slice(-LOG_TAIL_LINES);
+    this.touch();
+    if (stateChanged) this.audit('batch.state', { attempt: attempt.n, batchId: snapshot.batchId, batchState: snapshot.state });
+    return stateChanged;
+  }
+
+  finishAttempt(outcome: AttemptRecord['outcome'], reason?: string): void {
+    const attempt = this.currentAttempt;
+    if (!attempt || attempt.outcome) return;
+    attempt.outcome = outcome;
+    attempt.reason = reason;
+    attempt.finishedAt = now();
+    this.touch();
+    this.audit('attempt.finished', { attempt: attempt.n, outcome, reason });
+  }
+
+  recordError(error: JobError): void {
+    this.status.lastError = error;
+    if (error.class === 'app') this.status.budgets.appFailures++;
+    if (error.class === 'infra') this.status.budgets.infraFailures++;
+    this.touch();
+  }
+
+  /** True if another retry is allowed for this failure class. */
+  canRetry(error: JobError): boolean {
+    const b = this.status.budgets;
+    if (error.class === 'app') return b.appFailures <= b.appRetries;
+    if (error.class === 'infra') return b.infraFailures <= b.infraRetries;
+    return false;
+  }
+
+  recordCancel(request: CancelRequest): void {
+    this.status.cancel = request;
+    this.touch();
+    this.audit('job.cancel-requested', { ...request });
+  }
+
+  private touch(): void {
+    this.status.updatedAt = now();
+  }
+
+  private publish(): void {
+    const attempt = this.currentAttempt;
+    upsertSearchAttributes([
+      { key: SA.state, value: this.status.state },
+      { key: SA.team, value: this.status.team },
+      { key: SA.kind, value: this.status.kind },
+      { key: SA.jobName, value: this.status.name },
+      ...(this.status.requestedBy ? [{ key: SA.requestedBy, value: this.status.requestedBy }] : []),
+      ...(attempt?.cluster ? [{ key: SA.cluster, value: attempt.cluster }] : []),
+      ...(attempt ? [{ key: SA.attempt, value: attempt.n }] : []),
+    ]);
+  }
+
+  /** One structured line per lifecycle event; the workflow logger drops them during replay. */
+  private audit(event: string, fields: Record<string, unknown>): void {
+    log.info(event, {
+      event,
+      jobId: this.status.jobId,
+      team: this.status.team,
+      runId: workflowInfo().runId,
+      ...fields,
+    });
+  }
+}
