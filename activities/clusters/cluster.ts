@@ -1,0 +1,24 @@
+/** A place a job can run: an EMR cluster with Livy on its primary node, or a static Livy endpoint. */
+export interface Cluster {
+  id: string;
+  livyUrl: string;
+  /** '2' or '3', from the EMR release label or from config. */
+  sparkVersion?: string;
+  pool?: string;
+  tags: Record<string, string>;
+  /** EMR state where known; static endpoints have none. */
+  emrState?: string;
+}
+
+/** Where clusters come from: static config today, EMR discovery beside it (issue 3). */
+export interface ClusterDirectory {
+  list(): Promise<Cluster[]>;
+}
+
+export class StaticClusters implements ClusterDirectory {
+  constructor(private readonly clusters: Cluster[]) {}
+
+  async list(): Promise<Cluster[]> {
+    return this.clusters;
+  }
+}

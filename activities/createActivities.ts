@@ -1,0 +1,173 @@
+/**
+ * The activities, built from their dependencies so tests can inject fakes and the worker can
+ * share one Livy pool and one batch watcher across every job it runs.
+ */
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import {
+  ErrorType,
+  isTerminalBatchState,
+  type BatchRef,
+  type BatchSnapshot,
+  type ClusterChoice,
+  type KillResult,
+  type RouteInput,
+  type ShaleActivities,
+  type SubmitInput,
+  type SubmitResult,
+  type WaitInput,
+} from '../contract';
+import type { ClusterDirectory } from './clusters/cluster';
+import type { HealthProbe } from './clusters/health';
+import { candidateGroups } from './clusters/routing';
+import { translatingErrors } from './failures';
+import { whileHeartbeating } from './heartbeat';
+import { buildBatchRequest, type BatchRequestSettings } from './livy/batchRequest';
+import { BatchLostError, type BatchWatcher } from './livy/batchWatcher';
+import type { LivyClient, LivyClients } from './livy/client';
+import { isLivyError } from './livy/errors';
+import { isSameBatch, toSnapshot } from './livy/snapshot';
+import type { LivyBatch } from './livy/types';
+
+export interface ActivityDeps {
+  clusters: ClusterDirectory;
+  livy: LivyClients;
+  watcher: BatchWatcher;
+  health: HealthProbe;
+  batchSettings: BatchRequestSettings;
+  heartbeatIntervalMs?: number;
+  /** Lines of Livy's log kept on the job once the batch ends. */
+  logTailLines?: number;
+}
+
+async function findByName(client: LivyClient, name: string): Promise<LivyBatch | undefined> {
+  try {
+    const batch = await client.getBatch(name);
+    return batch.name === name ? batch : undefined;
+  } catch (err) {
+    if (isLivyError(err, 'not-found')) return undefined;
+    throw err;
+  }
+}
+
+export function createActivities(deps: ActivityDeps): ShaleActivities {
+  const heartbeatMs = deps.heartbeatIntervalMs ?? 10_000;
+  const tailLines = deps.logTailLines ?? 50;
+
+  async function logTail(client: LivyClient, batchId: number): Promise<string[] | undefined> {
+    try {
+      return (await client.getLog(batchId, tailLines)).log;
+    } catch {
+      return undefined; // the log is a convenience; never fail an activity over it
+    }
+  }
+
+  return {
+    async routeJob(input: RouteInput): Promise<ClusterChoice> {
+      const clusters = await deps.clusters.list();
+      const groups = candidateGroups(clusters, input.route, input.exclude);
+      if (groups.length === 0) {
+        const known = clusters.map((c) => `${c.id}(spark ${c.sparkVersion ?? '?'}${c.pool ? `, pool ${c.pool}` : ''})`).join(', ');
+        throw ApplicationFailure.create({
+          type: ErrorType.NoMatchingCluster,
+          message: `no cluster matches the job's route${input.exclude.length ? ` (excluding lost ${input.exclude.join(', ')})` : ''}; known clusters: ${known || 'none'}`,
+          nonRetryable: true,
+        });
+      }
+      const unhealthy: string[] = [];
+      for (const group of groups) {
+        const checked = await Promise.all(group.clusters.map(async (c) => ({ c, h: await deps.health.check(c) })));
+        const healthy = checked.filter((x) => x.h.healthy).sort((a, b) => a.h.load - b.h.load);
+        const best = healthy[0];
+        if (best) {
+          const why = healthy.length > 1 ? `least loaded of ${healthy.length} healthy` : 'the only healthy match';
+          return { cluster: best.c.id, livyUrl: best.c.livyUrl, reason: `${group.label}: ${best.c.id}, ${why}` };
+        }
+        unhealthy.push(...checked.map((x) => `${x.c.id}: ${x.h.detail}`));
+      }
+      // Retryable: the workflow keeps asking until timeouts.queue.
+      throw ApplicationFailure.create({
+        type: ErrorType.NoHealthyCluster,
+        message: `no healthy cluster for the route: ${unhealthy.join('; ')}`,
+      });
+    },
+
+    /** Rule 1: look the attempt's name up first, adopt it if present, else POST. */
+    async submitBatch(input: SubmitInput): Promise<SubmitResult> {
+      const client = deps.livy.for(input.livyUrl);
+      return translatingErrors(async () => {
+        const existing = await findByName(client, input.batchName);
+        if (existing) return { ...toSnapshot(existing), adopted: true };
+        const request = buildBatchRequest(input.spec, input.batchName, deps.batchSettings);
+        try {
+          return { ...toSnapshot(await client.createBatch(request)), adopted: false };
+        } catch (err) {
+          // Someone (an earlier try whose answer we lost) created it between our GET and POST.
+          if (!isLivyError(err, 'duplicate-name')) throw err;
+          const again = await findByName(client, input.batchName);
+          if (again) return { ...toSnapshot(again), adopted: true };
+          throw err;
+        }
+      });
+    },
+
+    /** Rule 2: returns on the next state change, or after the window with the state unchanged. */
+    async waitForBatchChange(input: WaitInput): Promise<BatchSnapshot> {
+      const ctx = Context.current();
+      const client = deps.livy.for(input.livyUrl);
+      const abort = new AbortController();
+      ctx.cancellationSignal.addEventListener('abort', () => abort.abort(ctx.cancellationSignal.reason), { once: true });
+      const window = setTimeout(() => abort.abort('window'), input.windowSeconds * 1000);
+      return whileHeartbeating(heartbeatMs, () => ({ knownState: input.knownState }), () =>
+        translatingErrors(
+          async () => {
+            let snapshot: BatchSnapshot;
+            try {
+              snapshot = await deps.watcher.waitForChange(input.livyUrl, input.batchId, input.batchName, input.knownState, abort.signal);
+            } catch (err) {
+              if (abort.signal.reason !== 'window') throw err;
+              const batch = await client.getBatch(input.batchId).catch((e) => {
+                throw isLivyError(e, 'not-found') ? new BatchLostError(`batch ${input.batchId} (${input.batchName}) is lost: 404`) : e;
+              });
+              if (!isSameBatch(batch, input.batchId, input.batchName)) {
+                throw new BatchLostError(`batch ${input.batchId} is now named ${(batch as LivyBatch).name}: Livy restarted and reused the id`);
+              }
+              snapshot = toSnapshot(batch);
+            }
+            if (isTerminalBatchState(snapshot.state)) snapshot.log = (await logTail(client, input.batchId)) ?? snapshot.log;
+            return snapshot;
+          },
+          // Past the watcher's grace period an unreachable Livy is the workflow's to handle (cluster loss).
+          { nonRetryable: true },
+        ),
+      ).finally(() => clearTimeout(window));
+    },
+
+    /** Rule 4: read the state, DELETE only a live batch that is ours, then confirm it is gone. */
+    async killBatch(ref: BatchRef): Promise<KillResult> {
+      const client = deps.livy.for(ref.livyUrl);
+      return whileHeartbeating(heartbeatMs, () => ({ batchId: ref.batchId }), () =>
+        translatingErrors(async () => {
+          const batch = await client.getBatch(ref.batchId).catch((err) => {
+            if (isLivyError(err, 'not-found')) return undefined;
+            throw err;
+          });
+          if (!isSameBatch(batch, ref.batchId, ref.batchName)) return { stateBefore: 'gone', deleted: false };
+          const log = await logTail(client, ref.batchId);
+          // DELETE erases Livy's record: a finished batch is left alone so its outcome stays readable.
+          if (isTerminalBatchState(batch.state)) return { stateBefore: batch.state, deleted: false, log };
+          await client.deleteBatch(ref.batchId).catch((err) => {
+            if (!isLivyError(err, 'not-found')) throw err;
+          });
+          const after = await client.getBatch(ref.batchId).catch((err) => {
+            if (isLivyError(err, 'not-found')) return undefined;
+            throw err;
+          });
+          if (isSameBatch(after, ref.batchId, ref.batchName)) {
+            throw new Error(`batch ${ref.batchId} is still there after DELETE (state ${after.state})`);
+          }
+          return { stateBefore: batch.state, deleted: true, log };
+        }),
+      );
+    },
+  };
+}

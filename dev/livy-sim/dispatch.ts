@@ -1,0 +1,137 @@
+/**
+ * One request's path through the simulator: admin API, or the batch API behind injected faults,
+ * Livy's CSRF filter and the request log; plus the fake YARN pages the Batch object links to.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { handleAdminApi, type AdminContext } from './adminApi.js';
+import { handleBatchApi, identify } from './batchApi.js';
+import type { BatchStore } from './batches.js';
+import { SIMULATED_FAILURE, type FaultState } from './faults.js';
+import { message, readBody, writeAnswer, type Answer } from './http.js';
+import type { RequestLog } from './requestLog.js';
+import type { TimerSet } from './timers.js';
+
+export interface DispatchContext {
+  name: string;
+  csrf: boolean;
+  store: BatchStore;
+  faults: FaultState;
+  requestLog: RequestLog;
+  /** Latency timers; cancelled when the server goes away. */
+  timers: TimerSet;
+  /** Restart asked through the admin API; `spare` is the socket that must get the answer. */
+  restart(keepState: boolean, spare: IncomingMessage['socket']): Promise<void>;
+}
+
+/** Livy's CsrfFilter leaves these alone. */
+const CSRF_SAFE_METHODS = new Set(['GET', 'OPTIONS', 'HEAD']);
+
+export const APP_PAGES_PREFIX = '/sim/apps/';
+
+function segmentsOf(path: string): string[] {
+  return path.split('/').filter((segment, i, all) => i > 0 && !(segment === '' && i === all.length - 1));
+}
+
+function delay(timers: TimerSet, ms: number): Promise<void> {
+  return new Promise((resolve) => timers.after(ms, resolve));
+}
+
+/** The fake Spark UI and driver log pages of a held batch's application. */
+function appPage(store: BatchStore, path: string, res: ServerResponse): void {
+  const [appId, page] = path.slice(APP_PAGES_PREFIX.length).split('/');
+  const batch = appId ? store.byAppId(appId) : undefined;
+  let text: string | null = null;
+  if (batch && page === 'driver-log' && batch.driverLogUrl !== null) text = store.logLines(batch).join('\n') + '\n';
+  if (batch && page === 'spark-ui') text = `Spark UI of ${appId} (${batch.name ?? `batch ${batch.id}`}): ${batch.state}\n`;
+  res.writeHead(text === null ? 404 : 200, { 'content-type': 'text/plain' });
+  res.end(text ?? 'not found\n');
+}
+
+export function createDispatcher(ctx: DispatchContext) {
+  const adminContext = (spare: IncomingMessage['socket']): AdminContext => ({
+    name: ctx.name,
+    store: ctx.store,
+    faults: ctx.faults,
+    requestLog: ctx.requestLog,
+    restart: (keepState) => ctx.restart(keepState, spare),
+  });
+
+  async function serveAdmin(req: IncomingMessage, res: ServerResponse, url: URL, body: string): Promise<void> {
+    const segments = segmentsOf(url.pathname).slice(1);
+    const answer = await handleAdminApi(adminContext(req.socket), {
+      method: req.method ?? 'GET',
+      segments,
+      query: url.searchParams,
+      body,
+    });
+    // The answer to a restart travels on a connection of the previous server: close it after.
+    if (segments[0] === 'restart') answer.headers = { ...answer.headers, connection: 'close' };
+    writeAnswer(res, answer);
+  }
+
+  async function serveLivy(req: IncomingMessage, res: ServerResponse, url: URL, body: string, arrivedAt: number): Promise<void> {
+    const method = req.method ?? 'GET';
+    const path = url.pathname;
+    const segments = segmentsOf(path);
+    const isBatchApi = segments[0] === 'batches';
+
+    const { latencyMs } = ctx.faults.get();
+    if (latencyMs > 0) {
+      await delay(ctx.timers, latencyMs);
+      if (req.socket.destroyed) return;
+    }
+
+    const batchRequest = { method, segments: segments.slice(1), query: url.searchParams, body };
+    const identity = isBatchApi ? identify(ctx.store, batchRequest) : {};
+    const record = (status: number, answer?: Answer) => {
+      if (!isBatchApi) return;
+      const batchId = identity.batchId ?? answer?.batchId;
+      const batchName = identity.batchName ?? answer?.batchName;
+      ctx.requestLog.add({
+        at: arrivedAt,
+        method,
+        path,
+        status,
+        ...(batchId !== undefined ? { batchId } : {}),
+        ...(batchName !== undefined ? { batchName } : {}),
+      });
+    };
+
+    const decision = ctx.faults.decide();
+    if (decision === 'drop') {
+      record(0);
+      req.socket.destroy();
+      return;
+    }
+    let answer: Answer;
+    if (decision === 'error') {
+      answer = message(500, SIMULATED_FAILURE);
+    } else if (ctx.csrf && !CSRF_SAFE_METHODS.has(method) && req.headers['x-requested-by'] === undefined) {
+      answer = message(400, 'Missing Required Header for CSRF protection.');
+    } else if (isBatchApi) {
+      answer = handleBatchApi(ctx.store, batchRequest);
+    } else {
+      answer = message(404, `Requesting "${method} ${path}" on a path Livy does not serve.`);
+    }
+    record(answer.status, answer);
+    writeAnswer(res, answer);
+  }
+
+  return async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const arrivedAt = Date.now();
+    try {
+      const url = new URL(req.url ?? '/', 'http://livy-sim');
+      const body = await readBody(req);
+      if (url.pathname === '/admin' || url.pathname.startsWith('/admin/')) {
+        await serveAdmin(req, res, url, body);
+      } else if (url.pathname.startsWith(APP_PAGES_PREFIX) && req.method === 'GET') {
+        appPage(ctx.store, url.pathname, res);
+      } else {
+        await serveLivy(req, res, url, body, arrivedAt);
+      }
+    } catch (err) {
+      if (req.socket.destroyed) return;
+      writeAnswer(res, message(500, String(err)));
+    }
+  };
+}

@@ -1,0 +1,14 @@
+/** Programmatic API of the Livy simulator. */
+export { startLivySimulator, DEFAULTS as LIVY_SIMULATOR_DEFAULTS } from './simulator.js';
+export type {
+  BatchState,
+  BatchView,
+  Faults,
+  LivySimulator,
+  LivySimulatorOptions,
+  RequestLogEntry,
+  RequestLogFilter,
+} from './types.js';
+export { CONF_KEYS as SIM_CONF_KEYS, attemptOf } from './behaviour.js';
+export { DEAD_DIAGNOSTICS } from './batches.js';
+export { SIMULATED_FAILURE } from './faults.js';

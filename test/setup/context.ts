@@ -1,0 +1,9 @@
+// What globalSetup hands to every test file through inject().
+import 'vitest';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    temporalAddress: string;
+    tools: { temporal: string; temporalTestServer: string; motoServer: string };
+  }
+}

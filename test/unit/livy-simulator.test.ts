@@ -1,0 +1,625 @@
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  DEAD_DIAGNOSTICS,
+  SIMULATED_FAILURE,
+  startLivySimulator,
+  type BatchView,
+  type LivySimulator,
+} from '../../dev/livy-sim/index.js';
+
+// ---------------------------------------------------------------------------------------------
+// helpers
+
+interface Reply<T = unknown> {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: T;
+  text: string;
+}
+
+interface CallOptions {
+  body?: unknown;
+  /** Sent verbatim instead of JSON.stringify(body). */
+  raw?: string;
+  /** Leave out X-Requested-By (it is sent by default, as Shale always does). */
+  noCsrfHeader?: boolean;
+}
+
+/** One request on a fresh connection (agent: false), so a restart never leaves a stale socket behind. */
+function call<T = any>(base: string, method: string, path: string, opts: CallOptions = {}): Promise<Reply<T>> {
+  const payload = opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body));
+  const headers: Record<string, string> = {};
+  if (payload !== undefined) headers['content-type'] = 'application/json';
+  if (!opts.noCsrfHeader) headers['x-requested-by'] = 'shale-test';
+  return new Promise((resolve, reject) => {
+    const req = http.request(new URL(path, base), { method, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let body: unknown = text;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          // not JSON: keep the text
+        }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: body as T, text });
+      });
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+let counter = 0;
+/** A batch name no other test uses, in Shale's `<job>-a<N>` shape. */
+function uniqueName(prefix: string, attempt = 1): string {
+  counter += 1;
+  return `${prefix}-${counter}-a${attempt}`;
+}
+
+function submit(base: string, name: string | null, conf: Record<string, string> = {}, extra: Record<string, unknown> = {}) {
+  // 201 answers carry the Batch, 400 ones {"msg"}
+  return call<BatchView & { msg?: string }>(base, 'POST', '/batches', {
+    body: { file: 's3://bucket/jobs/main.py', ...(name === null ? {} : { name }), conf, ...extra },
+  });
+}
+
+async function stateOf(base: string, idOrName: number | string): Promise<string | number> {
+  const r = await call<{ state: string }>(base, 'GET', `/batches/${idOrName}/state`);
+  return r.status === 200 ? r.body.state : r.status;
+}
+
+/** Polls until the batch reaches `state` (or, for a number, until GET answers that status). */
+async function waitFor(base: string, idOrName: number | string, state: string | number, timeout = 5_000): Promise<void> {
+  await vi.waitFor(async () => expect(await stateOf(base, idOrName)).toBe(state), { timeout, interval: 10 });
+}
+
+async function expectRefused(promise: Promise<unknown>): Promise<void> {
+  await expect(promise).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+}
+
+// ---------------------------------------------------------------------------------------------
+// the batch API
+
+describe('livy simulator: batch API', () => {
+  let sim: LivySimulator;
+  let base: string;
+
+  beforeAll(async () => {
+    sim = await startLivySimulator({
+      name: 'unit',
+      retainMs: 300,
+      startingMs: 40,
+      defaultDurationMs: 150,
+    });
+    base = sim.url;
+  });
+
+  afterAll(async () => {
+    await sim.close();
+  });
+
+  it('answers the health check with its name, also through global fetch', async () => {
+    expect(sim.url).toBe(`http://127.0.0.1:${sim.port}`);
+    const res = await fetch(`${base}/admin/health`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ ok: true, name: 'unit' });
+  });
+
+  it('POST answers 201 with the Batch, a Location header and JSON content type', async () => {
+    const name = uniqueName('post');
+    const r = await submit(base, name, { 'shale.sim.durationMs': '100' }, { proxyUser: 'hadoop', args: ['--day', '2024-01-01'] });
+    expect(r.status).toBe(201);
+    expect(r.headers['content-type']).toMatch(/^application\/json/);
+    expect(r.headers.location).toBe(`/batches/${r.body.id}`);
+    expect(r.body).toEqual({
+      id: r.body.id,
+      name,
+      owner: null,
+      proxyUser: 'hadoop',
+      state: 'starting',
+      appId: null,
+      appInfo: { driverLogUrl: null, sparkUiUrl: null, executorLogUrls: null },
+      log: [],
+    });
+    expect(Number.isInteger(r.body.id)).toBe(true);
+  });
+
+  it('finds a batch by id and by name, and answers /state', async () => {
+    const name = uniqueName('lookup');
+    const { body: created } = await submit(base, name);
+    const byId = await call<BatchView>(base, 'GET', `/batches/${created.id}`);
+    const byName = await call<BatchView>(base, 'GET', `/batches/${name}`);
+    expect(byId.status).toBe(200);
+    expect(byId.body.name).toBe(name);
+    expect(byName.status).toBe(200);
+    expect(byName.body.id).toBe(created.id);
+    const state = await call(base, 'GET', `/batches/${created.id}/state`);
+    expect(state.status).toBe(200);
+    expect(Object.keys(state.body).sort()).toEqual(['id', 'state']);
+    expect(state.body.id).toBe(created.id);
+    const stateByName = await call(base, 'GET', `/batches/${name}/state`);
+    expect(stateByName.body.id).toBe(created.id);
+  });
+
+  it('answers 404 with Livy’s message for an unknown id or name', async () => {
+    const byId = await call(base, 'GET', '/batches/4242');
+    expect(byId.status).toBe(404);
+    expect(byId.headers['content-type']).toMatch(/^application\/json/);
+    expect(byId.body).toEqual({ msg: "Session '4242' not found." });
+    const byName = await call(base, 'GET', '/batches/no-such-batch/state');
+    expect(byName.status).toBe(404);
+    expect(byName.body).toEqual({ msg: "Session 'no-such-batch' not found." });
+    const del = await call(base, 'DELETE', '/batches/4242');
+    expect(del.status).toBe(404);
+    expect(del.body).toEqual({ msg: "Session '4242' not found." });
+  });
+
+  it('runs a batch to success: appId and URLs while running, driverLogUrl cleared at the end', async () => {
+    const name = uniqueName('ok');
+    const { body: created } = await submit(base, name, { 'shale.sim.durationMs': '300' });
+    await waitFor(base, created.id, 'running');
+    const running = (await call<BatchView>(base, 'GET', `/batches/${created.id}`)).body;
+    expect(running.appId).toMatch(/^application_\d{13}_\d{4,}$/);
+    expect(running.appInfo.sparkUiUrl).toMatch(new RegExp(`^${base}/`));
+    expect(running.appInfo.driverLogUrl).toMatch(new RegExp(`^${base}/`));
+    expect(running.appInfo.executorLogUrls).toBeNull();
+    const driverLog = await call(base, 'GET', new URL(running.appInfo.driverLogUrl!).pathname);
+    expect(driverLog.status).toBe(200);
+
+    await waitFor(base, created.id, 'success');
+    const done = (await call<BatchView>(base, 'GET', `/batches/${created.id}`)).body;
+    expect(done.appId).toBe(running.appId);
+    expect(done.appInfo.driverLogUrl).toBeNull();
+    expect(done.appInfo.sparkUiUrl).toBe(running.appInfo.sparkUiUrl);
+    // default 20 lines; the Batch object carries the last 10
+    expect(done.log).toHaveLength(10);
+    expect(done.log[9]).toBe(`stdout: line 20 of ${name}`);
+    const log = await call(base, 'GET', `/batches/${created.id}/log`);
+    expect(log.body).toMatchObject({ id: created.id, from: 0, total: 20 });
+    expect(log.body.log[0]).toBe(`stdout: line 1 of ${name}`);
+  });
+
+  it('pages the log: size defaults to 100, from defaults to the tail, negative size means all', async () => {
+    const name = uniqueName('log');
+    const { body: created } = await submit(base, name, { 'shale.sim.logLines': '150', 'shale.sim.durationMs': '0' });
+    await waitFor(base, created.id, 'success');
+    const tail = await call(base, 'GET', `/batches/${created.id}/log`);
+    expect(tail.body.from).toBe(50);
+    expect(tail.body.total).toBe(150);
+    expect(tail.body.log).toHaveLength(100);
+    expect(tail.body.log[0]).toBe(`stdout: line 51 of ${name}`);
+
+    const page = await call(base, 'GET', `/batches/${created.id}/log?from=10&size=5`);
+    expect(page.body).toEqual({
+      id: created.id,
+      from: 10,
+      total: 150,
+      log: [11, 12, 13, 14, 15].map((n) => `stdout: line ${n} of ${name}`),
+    });
+    const lastThree = await call(base, 'GET', `/batches/${created.id}/log?size=3`);
+    expect(lastThree.body.from).toBe(147);
+    expect(lastThree.body.log).toHaveLength(3);
+    const all = await call(base, 'GET', `/batches/${created.id}/log?size=-1`);
+    expect(all.body.from).toBe(0);
+    expect(all.body.log).toHaveLength(150);
+    const past = await call(base, 'GET', `/batches/${created.id}/log?from=500`);
+    expect(past.body).toMatchObject({ from: 500, total: 150, log: [] });
+    const bad = await call(base, 'GET', `/batches/${created.id}/log?size=many`);
+    expect(bad.status).toBe(400);
+    expect(bad.body).toEqual({ msg: 'For input string: "many"' });
+  });
+
+  it('lists held batches: from/size page the sessions, total counts them all', async () => {
+    await submit(base, uniqueName('list'));
+    await submit(base, uniqueName('list'));
+    const all = await call(base, 'GET', '/batches');
+    expect(all.status).toBe(200);
+    expect(all.body.from).toBe(0);
+    expect(all.body.total).toBe(all.body.sessions.length);
+    expect(all.body.total).toBeGreaterThanOrEqual(2);
+    const ids = all.body.sessions.map((s: BatchView) => s.id);
+    expect(ids).toEqual([...ids].sort((a: number, b: number) => a - b));
+    const page = await call(base, 'GET', '/batches?from=1&size=1');
+    expect(page.body.from).toBe(1);
+    expect(page.body.sessions).toHaveLength(1);
+    expect(page.body.total).toBeGreaterThanOrEqual(2);
+  });
+
+  it('runs a batch to dead, its log ending with the YARN diagnostics', async () => {
+    const name = uniqueName('dead');
+    const { body: created } = await submit(base, name, { 'shale.sim.outcome': 'dead', 'shale.sim.logLines': '4' });
+    await waitFor(base, created.id, 'dead');
+    const log = await call(base, 'GET', `/batches/${created.id}/log`);
+    expect(log.body.total).toBe(5);
+    expect(log.body.log.at(-1)).toBe(DEAD_DIAGNOSTICS);
+    expect(DEAD_DIAGNOSTICS).toBe('YARN Diagnostics: User application exited with status 1');
+    const batch = (await call<BatchView>(base, 'GET', `/batches/${created.id}`)).body;
+    expect(batch.log.at(-1)).toBe(DEAD_DIAGNOSTICS);
+    expect(batch.appInfo.driverLogUrl).toBeNull();
+  });
+
+  it('runs a batch to killed', async () => {
+    const { body: created } = await submit(base, uniqueName('killed'), { 'shale.sim.outcome': 'killed' });
+    await waitFor(base, created.id, 'killed');
+  });
+
+  it('picks the outcome per attempt from shale.sim.outcomes (last entry past the end)', async () => {
+    const conf = { 'shale.sim.outcomes': 'dead,killed,success', 'shale.sim.durationMs': '50' };
+    const job = `attempts-${Date.now()}`;
+    const expected: Array<[number, string]> = [[1, 'dead'], [2, 'killed'], [3, 'success'], [7, 'success']];
+    const ids = [];
+    for (const [attempt] of expected) ids.push((await submit(base, `${job}-a${attempt}`, conf)).body.id);
+    for (const [i, [, state]] of expected.entries()) await waitFor(base, ids[i]!, state);
+
+    // outcomes overrides outcome; a name without -a<N> is attempt 1
+    const plain = await submit(base, `plain-${Date.now()}`, { 'shale.sim.outcomes': 'killed,success', 'shale.sim.outcome': 'success' });
+    await waitFor(base, plain.body.id, 'killed');
+  });
+
+  it('rejects a duplicate name while the batch is held; accepts it again after DELETE', async () => {
+    const name = uniqueName('dup');
+    const first = await submit(base, name, { 'shale.sim.durationMs': '10000' });
+    expect(first.status).toBe(201);
+    const dup = await submit(base, name);
+    expect(dup.status).toBe(400);
+    expect(dup.body.msg).toMatch(new RegExp(`^Rejected, Reason: Duplicate session name: .*${name}`));
+    const del = await call(base, 'DELETE', `/batches/${first.body.id}`);
+    expect(del.status).toBe(200);
+    const again = await submit(base, name);
+    expect(again.status).toBe(201);
+    expect(again.body.id).not.toBe(first.body.id);
+  });
+
+  it('collects finished batches after retainMs, then accepts their name again', async () => {
+    const name = uniqueName('collect');
+    const { body: created } = await submit(base, name, { 'shale.sim.durationMs': '20' });
+    await waitFor(base, created.id, 'success');
+    expect((await submit(base, name)).status).toBe(400);
+    await waitFor(base, created.id, 404, 3_000);
+    expect((await call(base, 'GET', `/batches/${name}`)).status).toBe(404);
+    expect((await submit(base, name)).status).toBe(201);
+  });
+
+  it('keeps running batches however long they run (collection only takes finished ones)', async () => {
+    const { body: long } = await submit(base, uniqueName('long'), { 'shale.sim.durationMs': '60000' });
+    const { body: short } = await submit(base, uniqueName('short'), { 'shale.sim.durationMs': '0' });
+    await waitFor(base, long.id, 'running');
+    await waitFor(base, short.id, 404, 3_000); // a sweep has collected the finished one...
+    expect(await stateOf(base, long.id)).toBe('running'); // ...and left the running one
+    await call(base, 'DELETE', `/batches/${long.id}`);
+  });
+
+  it('rejects bad bodies with 400 and a msg: all-digit name, unknown field, malformed JSON, no file, wrong type', async () => {
+    const digits = await submit(base, '12345');
+    expect(digits.status).toBe(400);
+    expect(digits.body).toEqual({ msg: 'Rejected, Reason: Invalid session name: 12345' });
+
+    const unknown = await call(base, 'POST', '/batches', { body: { file: 'x.py', name: uniqueName('u'), extra: 1 } });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.msg).toMatch(/^Unrecognized field "extra"/);
+
+    const malformed = await call(base, 'POST', '/batches', { raw: '{"file": "x.py",' });
+    expect(malformed.status).toBe(400);
+    expect(typeof malformed.body.msg).toBe('string');
+
+    const empty = await call(base, 'POST', '/batches', { raw: '' });
+    expect(empty.status).toBe(400);
+
+    const noFile = await call(base, 'POST', '/batches', { body: { name: uniqueName('nofile') } });
+    expect(noFile.status).toBe(400);
+    expect(noFile.body).toEqual({ msg: 'Rejected, Reason: requirement failed: File is required.' });
+
+    const wrongType = await call(base, 'POST', '/batches', { body: { file: 'x.py', args: 'not-a-list' } });
+    expect(wrongType.status).toBe(400);
+    expect(wrongType.body.msg).toMatch(/args/);
+
+    const badSim = await submit(base, uniqueName('badsim'), { 'shale.sim.outcome': 'sucess' });
+    expect(badSim.status).toBe(400);
+    expect(badSim.body.msg).toMatch(/shale\.sim\.outcome/);
+  });
+
+  it('DELETE answers {"msg":"deleted"} and erases the record (a running app is killed)', async () => {
+    const name = uniqueName('del');
+    const { body: created } = await submit(base, name, { 'shale.sim.durationMs': '10000' });
+    await waitFor(base, created.id, 'running');
+    const del = await call(base, 'DELETE', `/batches/${created.id}`);
+    expect(del.status).toBe(200);
+    expect(del.body).toEqual({ msg: 'deleted' });
+    expect((await call(base, 'GET', `/batches/${created.id}`)).status).toBe(404);
+    expect((await call(base, 'GET', `/batches/${name}`)).status).toBe(404);
+    const list = await call(base, 'GET', '/batches');
+    expect(list.body.sessions.map((s: BatchView) => s.id)).not.toContain(created.id);
+  });
+
+  it('forces an outcome through POST /admin/batches/{id}/finish', async () => {
+    const { body: created } = await submit(base, uniqueName('force'), { 'shale.sim.durationMs': '60000' });
+    await waitFor(base, created.id, 'running');
+    const forced = await call(base, 'POST', `/admin/batches/${created.id}/finish`, { body: { state: 'dead' } });
+    expect(forced.status).toBe(200);
+    expect(forced.body.state).toBe('dead');
+    expect(await stateOf(base, created.id)).toBe('dead');
+    const again = await call(base, 'POST', `/admin/batches/${created.id}/finish`, { body: { state: 'success' } });
+    expect(again.status).toBe(409);
+    const bad = await call(base, 'POST', `/admin/batches/${created.id}/finish`, { body: { state: 'done' } });
+    expect(bad.status).toBe(400);
+  });
+
+  it('logs batch API requests: POSTs and DELETEs per name, with the id resolved before erasing', async () => {
+    sim.clearRequests();
+    const name = uniqueName('logged');
+    const first = await submit(base, name, { 'shale.sim.durationMs': '10000' });
+    await submit(base, name); // duplicate: 400
+    await call(base, 'GET', `/batches/${first.body.id}?ignored=1`);
+    await call(base, 'DELETE', `/batches/${first.body.id}`);
+    await call(base, 'GET', '/admin/health'); // admin calls are not logged
+
+    expect(sim.requests({ method: 'POST', name })).toHaveLength(2);
+    expect(sim.requests({ method: 'post', name }).map((e) => e.status)).toEqual([201, 400]);
+    const deletes = sim.requests({ method: 'DELETE', name });
+    expect(deletes).toHaveLength(1);
+    expect(deletes[0]).toMatchObject({ method: 'DELETE', path: `/batches/${first.body.id}`, status: 200, batchId: first.body.id, batchName: name });
+    const gets = sim.requests({ method: 'GET', name });
+    expect(gets).toEqual([expect.objectContaining({ path: `/batches/${first.body.id}`, status: 200, batchId: first.body.id })]);
+    expect(sim.requests().every((e) => e.path.startsWith('/batches'))).toBe(true);
+    expect(sim.requests()[0]!.at).toBeLessThanOrEqual(Date.now());
+
+    const viaAdmin = await call(base, 'GET', `/admin/requests?method=POST&name=${encodeURIComponent(name)}`);
+    expect(viaAdmin.body.requests).toHaveLength(2);
+    expect((await call(base, 'DELETE', '/admin/requests')).status).toBe(200);
+    expect(sim.requests()).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// options: CSRF and capacity
+
+describe('livy simulator: CSRF protection', () => {
+  let sim: LivySimulator;
+  beforeAll(async () => {
+    sim = await startLivySimulator({ csrf: true, startingMs: 20, defaultDurationMs: 50 });
+  });
+  afterAll(() => sim.close());
+
+  it('rejects POST and DELETE without X-Requested-By; GET passes', async () => {
+    const body = { file: 'x.py', name: uniqueName('csrf') };
+    const missing = await call(sim.url, 'POST', '/batches', { body, noCsrfHeader: true });
+    expect(missing.status).toBe(400);
+    expect(missing.body).toEqual({ msg: 'Missing Required Header for CSRF protection.' });
+    const ok = await call(sim.url, 'POST', '/batches', { body });
+    expect(ok.status).toBe(201);
+    expect((await call(sim.url, 'GET', `/batches/${ok.body.id}`, { noCsrfHeader: true })).status).toBe(200);
+    const del = await call(sim.url, 'DELETE', `/batches/${ok.body.id}`, { noCsrfHeader: true });
+    expect(del.status).toBe(400);
+    expect((await call(sim.url, 'DELETE', `/batches/${ok.body.id}`)).status).toBe(200);
+  });
+});
+
+describe('livy simulator: capacity', () => {
+  let sim: LivySimulator;
+  beforeAll(async () => {
+    sim = await startLivySimulator({ maxInFlightSubmits: 2, startingMs: 60_000 });
+  });
+  afterAll(() => sim.close());
+
+  it('rejects POST while maxInFlightSubmits batches are starting', async () => {
+    const a = await submit(sim.url, uniqueName('cap'));
+    const b = await submit(sim.url, uniqueName('cap'));
+    expect([a.status, b.status]).toEqual([201, 201]);
+    const c = await submit(sim.url, uniqueName('cap'));
+    expect(c.status).toBe(400);
+    expect(c.body).toEqual({ msg: 'Rejected, too many sessions are being created!' });
+    // capacity is checked before the body is even read, as Livy does
+    expect((await call(sim.url, 'POST', '/batches', { raw: 'not json' })).body.msg).toBe('Rejected, too many sessions are being created!');
+    // once one leaves 'starting' there is room again
+    await call(sim.url, 'POST', `/admin/batches/${a.body.id}/finish`, { body: { state: 'killed' } });
+    expect((await submit(sim.url, uniqueName('cap'))).status).toBe(201);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// restarts, cluster loss, faults: each with its own simulator
+
+describe('livy simulator: restart', () => {
+  let sim: LivySimulator;
+  beforeAll(async () => {
+    sim = await startLivySimulator({ startingMs: 20, defaultDurationMs: 100, recoveringMs: 400 });
+  });
+  afterAll(() => sim.close());
+
+  it('without state: batches forgotten, ids restart at 0, old names accepted again', async () => {
+    const port = sim.port;
+    const name = uniqueName('forget');
+    const a = await submit(sim.url, name, { 'shale.sim.durationMs': '60000' });
+    const b = await submit(sim.url, uniqueName('forget'));
+    expect([a.body.id, b.body.id]).toEqual([0, 1]);
+    await sim.restart({ keepState: false });
+    expect(sim.port).toBe(port);
+    expect((await call(sim.url, 'GET', '/batches')).body).toEqual({ from: 0, total: 0, sessions: [] });
+    expect((await call(sim.url, 'GET', `/batches/${name}`)).status).toBe(404);
+    const again = await submit(sim.url, name);
+    expect(again.status).toBe(201);
+    expect(again.body.id).toBe(0);
+  });
+
+  it('with state: running ones show recovering then continue, success stays, dead/killed are gone', async () => {
+    await sim.restart({ keepState: false });
+    const ok = await submit(sim.url, uniqueName('keep-ok'), { 'shale.sim.durationMs': '0' });
+    const dead = await submit(sim.url, uniqueName('keep-dead'), { 'shale.sim.durationMs': '0', 'shale.sim.outcome': 'dead' });
+    const long = await submit(sim.url, uniqueName('keep-run'), { 'shale.sim.durationMs': '1000' });
+    await waitFor(sim.url, ok.body.id, 'success');
+    await waitFor(sim.url, dead.body.id, 'dead');
+    await waitFor(sim.url, long.body.id, 'running');
+    const appId = (await call<BatchView>(sim.url, 'GET', `/batches/${long.body.id}`)).body.appId;
+
+    await sim.restart({ keepState: true });
+    expect(await stateOf(sim.url, long.body.id)).toBe('recovering');
+    expect(await stateOf(sim.url, ok.body.id)).toBe('recovering');
+    expect(await stateOf(sim.url, dead.body.id)).toBe(404);
+
+    await waitFor(sim.url, long.body.id, 'running');
+    await waitFor(sim.url, ok.body.id, 'success');
+    await waitFor(sim.url, long.body.id, 'success');
+    expect((await call<BatchView>(sim.url, 'GET', `/batches/${long.body.id}`)).body.appId).toBe(appId);
+    // the id counter was kept
+    const next = await submit(sim.url, uniqueName('keep-next'));
+    expect(next.body.id).toBe(3);
+  });
+
+  it('POST /admin/restart answers, then the server is fresh', async () => {
+    const name = uniqueName('admin-restart');
+    await submit(sim.url, name);
+    const r = await call(sim.url, 'POST', '/admin/restart', { body: { keepState: false } });
+    expect(r.status).toBe(200);
+    expect((await call(sim.url, 'GET', `/batches/${name}`)).status).toBe(404);
+    expect((await call(sim.url, 'GET', '/batches')).body.total).toBe(0);
+    expect((await call(sim.url, 'POST', '/admin/restart', { body: {} })).status).toBe(400);
+  });
+
+  it('resets kept-alive connections on restart', async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    let restarted: Promise<void> = Promise.resolve();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const req = http.get(`${sim.url}/admin/health`, { agent }, (res) => {
+          res.resume();
+          res.on('end', () => {
+            // the socket now idles in the agent's pool; the restart must close it
+            req.socket?.once('close', () => resolve());
+            restarted = sim.restart({ keepState: true });
+          });
+        });
+        req.on('error', reject);
+      });
+      await restarted;
+    } finally {
+      agent.destroy();
+    }
+  });
+});
+
+describe('livy simulator: stop and start (cluster loss)', () => {
+  let sim: LivySimulator;
+  beforeAll(async () => {
+    sim = await startLivySimulator({ startingMs: 20, defaultDurationMs: 60_000 });
+  });
+  afterAll(() => sim.close());
+
+  it('refuses connections after stop(), works again after start() with empty state', async () => {
+    const port = sim.port;
+    const name = uniqueName('lost');
+    await submit(sim.url, name);
+    await submit(sim.url, uniqueName('lost'));
+    await sim.stop();
+    await expectRefused(call(sim.url, 'GET', '/batches'));
+    await expectRefused(call(sim.url, 'GET', '/admin/health'));
+    await sim.stop(); // idempotent
+
+    await sim.start();
+    expect(sim.port).toBe(port);
+    expect((await call(sim.url, 'GET', '/admin/health')).status).toBe(200);
+    expect((await call(sim.url, 'GET', `/batches/${name}`)).status).toBe(404);
+    const fresh = await submit(sim.url, name);
+    expect(fresh.status).toBe(201);
+    expect(fresh.body.id).toBe(0);
+  });
+
+  it('close() is final', async () => {
+    const other = await startLivySimulator();
+    await other.close();
+    await expectRefused(call(other.url, 'GET', '/admin/health'));
+    await expect(other.start()).rejects.toThrow(/closed/);
+  });
+});
+
+describe('livy simulator: faults', () => {
+  let sim: LivySimulator;
+  beforeAll(async () => {
+    sim = await startLivySimulator({ startingMs: 20, defaultDurationMs: 100 });
+  });
+  afterEach(() => sim.setFaults({ latencyMs: 0, errorRate: 0, dropRate: 0 }));
+  afterAll(() => sim.close());
+
+  it('errorRate 1: every batch API call gets 500 {"msg":"simulated failure"}; admin still works', async () => {
+    sim.clearRequests();
+    sim.setFaults({ errorRate: 1 });
+    const name = uniqueName('err');
+    const post = await submit(sim.url, name);
+    expect(post.status).toBe(500);
+    expect(post.body).toEqual({ msg: SIMULATED_FAILURE });
+    expect((await call(sim.url, 'GET', '/batches')).status).toBe(500);
+    expect((await call(sim.url, 'GET', '/admin/health')).status).toBe(200);
+    expect(sim.requests({ method: 'POST', name })).toEqual([expect.objectContaining({ status: 500, batchName: name })]);
+    // nothing was created
+    sim.setFaults({ errorRate: 0 });
+    expect((await call(sim.url, 'GET', `/batches/${name}`)).status).toBe(404);
+  });
+
+  it('dropRate 1: the socket is destroyed without an answer; admin still works', async () => {
+    sim.clearRequests();
+    const r = await call(sim.url, 'POST', '/admin/faults', { body: { dropRate: 1 } });
+    expect(r.status).toBe(200);
+    expect(r.body.faults).toEqual({ latencyMs: 0, errorRate: 0, dropRate: 1 });
+    const name = uniqueName('drop');
+    await expect(submit(sim.url, name)).rejects.toMatchObject({ code: expect.stringMatching(/ECONNRESET|socket hang up/i) });
+    expect((await call(sim.url, 'GET', '/admin/health')).status).toBe(200);
+    expect(sim.requests({ name })).toEqual([expect.objectContaining({ method: 'POST', status: 0 })]);
+  });
+
+  it('latencyMs delays batch API answers but not admin ones', async () => {
+    sim.setFaults({ latencyMs: 250 });
+    const t0 = performance.now();
+    expect((await call(sim.url, 'GET', '/batches')).status).toBe(200);
+    const slow = performance.now() - t0;
+    expect(slow).toBeGreaterThanOrEqual(240);
+    const t1 = performance.now();
+    expect((await call(sim.url, 'GET', '/admin/health')).status).toBe(200);
+    expect(performance.now() - t1).toBeLessThan(slow);
+  });
+
+  it('rejects bad fault settings', async () => {
+    expect((await call(sim.url, 'POST', '/admin/faults', { body: { errorRate: 2 } })).status).toBe(400);
+    expect((await call(sim.url, 'POST', '/admin/faults', { body: { jitter: 1 } })).status).toBe(400);
+    expect(() => sim.setFaults({ dropRate: -1 })).toThrow();
+    expect((await call(sim.url, 'GET', '/admin/faults')).body.faults).toEqual({ latencyMs: 0, errorRate: 0, dropRate: 0 });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// the CLI
+
+describe('livy simulator: CLI', () => {
+  it('prints its listening line, serves, and exits 0 on SIGTERM', async () => {
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', 'dev/livy-sim/main.ts', '--port', '0', '--name', 'cli-test', '--csrf'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          const match = /^livy-sim cli-test listening on (http:\/\/127\.0\.0\.1:\d+)\n/m.exec(out);
+          if (match) resolve(match[0]);
+        });
+        child.once('exit', (code) => reject(new Error(`exited ${code} before listening: ${out}`)));
+      });
+      const url = /(http:\S+)/.exec(line)![1]!;
+      expect((await call(url, 'GET', '/admin/health')).body).toEqual({ ok: true, name: 'cli-test' });
+      const noHeader = await call(url, 'POST', '/batches', { body: { file: 'x.py' }, noCsrfHeader: true });
+      expect(noHeader.status).toBe(400);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      await expectRefused(call(url, 'GET', '/admin/health'));
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+});

@@ -1,0 +1,118 @@
+/**
+ * Worker configuration: a YAML (or JSON) file plus environment overrides, validated with
+ * field-level errors. Secrets come only from the environment and are never echoed back.
+ */
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { DEFAULT_SIZE_SETTINGS, SIZE_PRESETS, type FieldError } from '../contract';
+
+const sizeSettings = z.strictObject({
+  driverMemory: z.string().regex(/^\d+[gm]$/),
+  driverCores: z.number().int().positive(),
+  executorMemory: z.string().regex(/^\d+[gm]$/),
+  executorCores: z.number().int().positive(),
+  minExecutors: z.number().int().min(0),
+  maxExecutors: z.number().int().positive(),
+});
+
+const cluster = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9_.\-]{1,128}$/),
+  livyUrl: z.url({ protocol: /^https?$/ }),
+  sparkVersion: z.enum(['2', '3']).optional(),
+  pool: z.string().min(1).optional(),
+  tags: z.record(z.string(), z.string()).default({}),
+});
+
+export const workerConfigSchema = z.strictObject({
+  temporal: z
+    .strictObject({
+      address: z.string().min(1).default('127.0.0.1:7233'),
+      namespace: z.string().min(1).default('default'),
+      taskQueue: z.string().min(1).default('shale'),
+    })
+    .default({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'shale' }),
+  clusters: z.array(cluster).default([]),
+  livy: z
+    .strictObject({
+      requestTimeoutMs: z.number().int().positive().default(15_000),
+      /** How fresh the batch states the workflow sees are: one list request per endpoint per interval. */
+      pollIntervalMs: z.number().int().positive().default(10_000),
+      unreachableGraceSeconds: z.number().positive().default(120),
+      /** Name of the environment variable holding the Authorization header's value. */
+      authHeaderFromEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional(),
+      caFile: z.string().optional(),
+    })
+    .default({ requestTimeoutMs: 15_000, pollIntervalMs: 10_000, unreachableGraceSeconds: 120 }),
+  sqlRunnerUri: z.string().min(1).default('s3://shale-artifacts/shale/sql_runner.py'),
+  sizes: z.partialRecord(z.enum(SIZE_PRESETS), sizeSettings).default({}),
+  worker: z
+    .strictObject({
+      maxConcurrentActivities: z.number().int().positive().default(2000),
+      maxCachedWorkflows: z.number().int().positive().default(2000),
+      heartbeatIntervalMs: z.number().int().positive().default(10_000),
+      shutdownGraceSeconds: z.number().positive().default(30),
+    })
+    .default({ maxConcurrentActivities: 2000, maxCachedWorkflows: 2000, heartbeatIntervalMs: 10_000, shutdownGraceSeconds: 30 }),
+});
+
+export type WorkerConfig = z.output<typeof workerConfigSchema>;
+export type WorkerConfigInput = z.input<typeof workerConfigSchema>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly source: string,
+    readonly errors: FieldError[],
+  ) {
+    super(`invalid worker config (${source}):\n${errors.map((e) => `  ${e.field}: ${e.message}`).join('\n')}`);
+  }
+}
+
+/** Environment overrides: the usual knobs of a container deployment. */
+const ENV_OVERRIDES: Array<[string, (c: Record<string, any>, v: string) => void]> = [
+  ['SHALE_TEMPORAL_ADDRESS', (c, v) => ((c.temporal ??= {}).address = v)],
+  ['SHALE_TEMPORAL_NAMESPACE', (c, v) => ((c.temporal ??= {}).namespace = v)],
+  ['SHALE_TASK_QUEUE', (c, v) => ((c.temporal ??= {}).taskQueue = v)],
+  ['SHALE_LIVY_POLL_INTERVAL_MS', (c, v) => ((c.livy ??= {}).pollIntervalMs = Number(v))],
+  ['SHALE_SQL_RUNNER_URI', (c, v) => (c.sqlRunnerUri = v)],
+];
+
+export function parseWorkerConfig(raw: unknown, env: NodeJS.ProcessEnv = {}, source = 'config'): WorkerConfig {
+  const merged: Record<string, any> = raw && typeof raw === 'object' ? structuredClone(raw as object) : {};
+  for (const [name, apply] of ENV_OVERRIDES) {
+    const value = env[name];
+    if (value !== undefined && value !== '') apply(merged, value);
+  }
+  const result = workerConfigSchema.safeParse(merged);
+  if (!result.success) {
+    throw new ConfigError(
+      source,
+      result.error.issues.map((i) => ({ field: i.path.map(String).join('.') || '(config)', message: i.message })),
+    );
+  }
+  const config = result.data;
+  const ids = config.clusters.map((c) => c.id);
+  const dup = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (dup) throw new ConfigError(source, [{ field: 'clusters', message: `cluster id ${dup} appears twice` }]);
+  return config;
+}
+
+export async function loadWorkerConfig(path: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<WorkerConfig> {
+  if (!path) return parseWorkerConfig({}, env, 'environment');
+  const text = await readFile(path, 'utf8');
+  return parseWorkerConfig(parseYaml(text), env, path);
+}
+
+export function sizeSettingsOf(config: WorkerConfig) {
+  return { ...DEFAULT_SIZE_SETTINGS, ...config.sizes } as typeof DEFAULT_SIZE_SETTINGS;
+}
+
+/** The Livy auth header, read from the environment variable the config names (never from the file). */
+export function livyAuthHeader(config: WorkerConfig, env: NodeJS.ProcessEnv): { name: string; value: string } | undefined {
+  const name = config.livy.authHeaderFromEnv;
+  if (!name) return undefined;
+  const value = env[name];
+  if (!value) throw new ConfigError('environment', [{ field: `livy.authHeaderFromEnv`, message: `environment variable ${name} is not set` }]);
+  return { name: 'authorization', value };
+}

@@ -1,0 +1,76 @@
+/** Builds a Shale worker: one Livy pool and one batch watcher shared by every job it runs. */
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities } from '../activities/createActivities';
+import { StaticClusters, type ClusterDirectory } from '../activities/clusters/cluster';
+import { HealthProbe } from '../activities/clusters/health';
+import { BatchWatcher } from '../activities/livy/batchWatcher';
+import { LivyClients } from '../activities/livy/client';
+import { livyAuthHeader, sizeSettingsOf, type WorkerConfig } from './config';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+export interface ShaleWorker {
+  worker: Worker;
+  livy: LivyClients;
+  /** Runs until shutdown() is called or the process is signalled. */
+  run(): Promise<void>;
+  shutdown(): void;
+}
+
+export interface CreateWorkerOptions {
+  connection?: NativeConnection;
+  env?: NodeJS.ProcessEnv;
+  clusters?: ClusterDirectory;
+  /** Pre-bundled workflow code (tests bundle once per file; production images bundle at build time). */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  identity?: string;
+}
+
+export async function createShaleWorker(config: WorkerConfig, options: CreateWorkerOptions = {}): Promise<ShaleWorker> {
+  const env = options.env ?? process.env;
+  const connection = options.connection ?? (await NativeConnection.connect({ address: config.temporal.address }));
+  const livy = new LivyClients({
+    authHeader: livyAuthHeader(config, env),
+    requestTimeoutMs: config.livy.requestTimeoutMs,
+    ca: config.livy.caFile ? await readFile(config.livy.caFile, 'utf8') : undefined,
+  });
+  const watcher = new BatchWatcher(livy, {
+    pollIntervalMs: config.livy.pollIntervalMs,
+    unreachableGraceMs: config.livy.unreachableGraceSeconds * 1000,
+  });
+  const activities = createActivities({
+    clusters: options.clusters ?? new StaticClusters(config.clusters.map((c) => ({ ...c }))),
+    livy,
+    watcher,
+    health: new HealthProbe(livy),
+    batchSettings: { sizes: sizeSettingsOf(config), sqlRunnerUri: config.sqlRunnerUri },
+    heartbeatIntervalMs: config.worker.heartbeatIntervalMs,
+  });
+  const worker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    identity: options.identity,
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    activities,
+    maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
+    maxCachedWorkflows: config.worker.maxCachedWorkflows,
+    shutdownGraceTime: `${config.worker.shutdownGraceSeconds}s`,
+  });
+  return {
+    worker,
+    livy,
+    async run() {
+      try {
+        await worker.run();
+      } finally {
+        watcher.stop();
+        await livy.close();
+        if (!options.connection) await connection.close();
+      }
+    },
+    shutdown: () => worker.shutdown(),
+  };
+}
