@@ -1,0 +1,272 @@
+/**
+ * ShaleClient: submit, watch and cancel Spark jobs. A thin layer over Temporal's client: the job
+ * ID is the workflow ID, and everything the caller sees comes from the workflow.
+ */
+import { hostname, userInfo } from 'node:os';
+import {
+  Client,
+  Connection,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  type WorkflowExecutionDescription,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import {
+  diffSpecs,
+  generatedJobId,
+  IDEMPOTENCY_KEY_PATTERN,
+  isTerminalJobState,
+  jobIdFromKey,
+  parseJobSpec,
+  requestCancelUpdate,
+  SA,
+  specFingerprint,
+  statusQuery,
+  WORKFLOW_TYPE,
+  type CancelAnswer,
+  type JobSpec,
+  type JobState,
+  type JobStatus,
+  type SparkJobInput,
+} from '../contract';
+import { IdempotencyConflictError, InvalidSpecError, JobNotFoundError } from './errors';
+import { buildListQuery, type ListFilter } from './listQuery';
+
+export interface ShaleClientOptions {
+  address?: string;
+  namespace?: string;
+  taskQueue?: string;
+  /** Who is acting (recorded on submit and cancel); defaults to user@host. */
+  identity?: string;
+  connection?: Connection;
+}
+
+export interface SubmitOptions {
+  /** The same key (per team) always names the same job: a repeated submit returns it. */
+  idempotencyKey?: string;
+  requestedBy?: string;
+}
+
+export interface Submitted {
+  jobId: string;
+  /** False when an earlier submit with the same key already made the job. */
+  created: boolean;
+  spec: JobSpec;
+}
+
+export interface JobSummary {
+  jobId: string;
+  name?: string;
+  team?: string;
+  state?: string;
+  cluster?: string;
+  attempt?: number;
+  requestedBy?: string;
+  startedAt?: string;
+  closedAt?: string;
+}
+
+export interface WaitOptions {
+  /** Called with each status that differs from the last one seen. */
+  onProgress?: (status: JobStatus) => void;
+  pollIntervalMs?: number;
+  signal?: AbortSignal;
+}
+
+export function defaultIdentity(): string {
+  try {
+    return `${userInfo().username}@${hostname()}`;
+  } catch {
+    return `unknown@${hostname()}`;
+  }
+}
+
+export class ShaleClient {
+  readonly taskQueue: string;
+  readonly identity: string;
+
+  constructor(
+    readonly temporal: Client,
+    options: { taskQueue?: string; identity?: string } = {},
+    private readonly ownedConnection?: Connection,
+  ) {
+    this.taskQueue = options.taskQueue ?? 'shale';
+    this.identity = options.identity ?? defaultIdentity();
+  }
+
+  static async connect(options: ShaleClientOptions = {}): Promise<ShaleClient> {
+    const connection = options.connection ?? (await Connection.connect({ address: options.address ?? '127.0.0.1:7233' }));
+    const identity = options.identity ?? defaultIdentity();
+    const temporal = new Client({ connection, namespace: options.namespace ?? 'default', identity });
+    return new ShaleClient(temporal, { taskQueue: options.taskQueue, identity }, options.connection ? undefined : connection);
+  }
+
+  async close(): Promise<void> {
+    await this.ownedConnection?.close();
+  }
+
+  /** Validates, then starts the job or attaches to the one its idempotency key already names. */
+  async submit(specInput: unknown, options: SubmitOptions = {}): Promise<Submitted> {
+    const parsed = parseJobSpec(specInput);
+    if (!parsed.ok) throw new InvalidSpecError(parsed.errors);
+    const key = options.idempotencyKey;
+    if (key !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(key)) {
+      throw new InvalidSpecError([{ field: 'idempotencyKey', message: '1-256 printable ASCII characters, no spaces' }]);
+    }
+    const spec: JobSpec = { ...parsed.spec, requestedBy: parsed.spec.requestedBy ?? options.requestedBy ?? this.identity };
+    const jobId = key ? jobIdFromKey(spec.team, key) : generatedJobId(spec.team, Date.now(), Math.random);
+    const fingerprint = specFingerprint(spec);
+    const submissionId = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 10)}`;
+    const input: SparkJobInput = { jobId, spec, fingerprint };
+    try {
+      await this.temporal.workflow.start(WORKFLOW_TYPE, {
+        workflowId: jobId,
+        taskQueue: this.taskQueue,
+        args: [input],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        memo: { fingerprint, submissionId, summary: specSummary(spec) },
+        typedSearchAttributes: [
+          { key: SA.state, value: 'QUEUED' },
+          { key: SA.team, value: spec.team },
+          { key: SA.kind, value: spec.kind },
+          { key: SA.jobName, value: spec.name },
+          { key: SA.requestedBy, value: spec.requestedBy! },
+        ],
+        staticSummary: `${spec.team}/${spec.name}: ${specSummary(spec)}`,
+      });
+    } catch (err) {
+      // REJECT_DUPLICATE: the key's job exists and has finished. Attach to it below.
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+    const description = await this.temporal.workflow.getHandle(jobId).describe();
+    const memo = (description.memo ?? {}) as { fingerprint?: string; submissionId?: string };
+    if (memo.fingerprint !== fingerprint) {
+      const existing = await this.originalSpec(jobId);
+      throw new IdempotencyConflictError(jobId, existing ? diffSpecs(existing, spec) : ['(unknown: the job predates fingerprints)']);
+    }
+    return { jobId, created: memo.submissionId === submissionId, spec };
+  }
+
+  /** The job's status: from the running workflow, or its result once it has ended. */
+  async status(jobId: string): Promise<JobStatus> {
+    const handle = this.handle(jobId);
+    const description = await this.describe(jobId);
+    if (description.status.name === 'RUNNING') return handle.query(statusQuery);
+    return this.finalStatus(handle, description);
+  }
+
+  /** Waits for the job to end, reporting each change of its status. */
+  async wait(jobId: string, options: WaitOptions = {}): Promise<JobStatus> {
+    const handle = this.handle(jobId);
+    await this.describe(jobId); // throws JobNotFoundError early
+    const interval = options.pollIntervalMs ?? 1000;
+    let last = '';
+    for (;;) {
+      const status = await this.status(jobId);
+      const fingerprint = JSON.stringify({ ...status, updatedAt: undefined });
+      if (fingerprint !== last) {
+        last = fingerprint;
+        options.onProgress?.(status);
+      }
+      if (isTerminalJobState(status.state)) return status;
+      await Promise.race([
+        handle.result().catch(() => undefined),
+        new Promise((r) => setTimeout(r, interval)),
+        ...(options.signal ? [new Promise((r) => options.signal!.addEventListener('abort', r, { once: true }))] : []),
+      ]);
+      if (options.signal?.aborted) return status;
+    }
+  }
+
+  /** Asks the job to stop. A finished job is left as it is, and the answer says how it ended. */
+  async cancel(jobId: string, options: { reason?: string; requestedBy?: string } = {}): Promise<CancelAnswer> {
+    const description = await this.describe(jobId);
+    const args = { reason: options.reason, requestedBy: options.requestedBy ?? this.identity };
+    if (description.status.name === 'RUNNING') {
+      try {
+        return await this.handle(jobId).executeUpdate(requestCancelUpdate, { args: [args] });
+      } catch (err) {
+        // The job ended between describe and update: fall through and report how.
+        const now = await this.describe(jobId);
+        if (now.status.name === 'RUNNING') throw err;
+      }
+    }
+    const status = await this.status(jobId);
+    return { accepted: false, state: status.state, message: `the job already ended ${status.state}; nothing to cancel` };
+  }
+
+  async list(filter: ListFilter = {}): Promise<JobSummary[]> {
+    const out: JobSummary[] = [];
+    const limit = filter.limit ?? 50;
+    for await (const wf of this.temporal.workflow.list({ query: buildListQuery(filter), pageSize: Math.min(limit, 1000) })) {
+      const sa = wf.typedSearchAttributes;
+      out.push({
+        jobId: wf.workflowId,
+        name: sa.get(SA.jobName),
+        team: sa.get(SA.team),
+        state: sa.get(SA.state),
+        cluster: sa.get(SA.cluster),
+        attempt: sa.get(SA.attempt),
+        requestedBy: sa.get(SA.requestedBy),
+        startedAt: wf.startTime.toISOString(),
+        closedAt: wf.closeTime?.toISOString(),
+      });
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  private handle(jobId: string): WorkflowHandle {
+    return this.temporal.workflow.getHandle(jobId);
+  }
+
+  private async describe(jobId: string): Promise<WorkflowExecutionDescription> {
+    try {
+      return await this.handle(jobId).describe();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new JobNotFoundError(jobId);
+      throw err;
+    }
+  }
+
+  private async finalStatus(handle: WorkflowHandle, description: WorkflowExecutionDescription): Promise<JobStatus> {
+    if (description.status.name === 'COMPLETED') return (await handle.result()) as JobStatus;
+    // Terminated, timed out or failed at the Temporal level: the workflow never wrote a result.
+    const state: JobState = description.status.name === 'TIMED_OUT' ? 'TIMED_OUT' : description.status.name === 'CANCELLED' ? 'CANCELLED' : 'FAILED';
+    const spec = await this.originalSpec(description.workflowId);
+    const sa = description.typedSearchAttributes;
+    return {
+      jobId: description.workflowId,
+      name: spec?.name ?? sa.get(SA.jobName) ?? '',
+      team: spec?.team ?? sa.get(SA.team) ?? '',
+      kind: spec?.kind ?? 'pyspark',
+      state,
+      labels: spec?.labels ?? {},
+      fingerprint: String((description.memo as { fingerprint?: string } | undefined)?.fingerprint ?? ''),
+      createdAt: description.startTime.toISOString(),
+      updatedAt: (description.closeTime ?? description.startTime).toISOString(),
+      finishedAt: description.closeTime?.toISOString(),
+      attempts: [],
+      budgets: { appFailures: 0, appRetries: 0, infraFailures: 0, infraRetries: 0 },
+      lastError: { type: `Workflow${description.status.name}`, class: 'fatal', message: `the workflow ended ${description.status.name}` },
+      logTail: [],
+    };
+  }
+
+  /** The spec the job was started with, read from the first event of its history. */
+  private async originalSpec(jobId: string): Promise<JobSpec | undefined> {
+    const history = await this.handle(jobId).fetchHistory();
+    const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+    if (!payload) return undefined;
+    const input = defaultPayloadConverter.fromPayload<SparkJobInput>(payload);
+    const parsed = parseJobSpec(input.spec);
+    return parsed.ok ? parsed.spec : undefined;
+  }
+}
+
+export function specSummary(spec: JobSpec): string {
+  const what = spec.kind === 'sql' ? `sql (${spec.sql.length} chars)` : `${spec.kind} ${spec.file}`;
+  return `${what}, size ${spec.size}`;
+}

@@ -1,0 +1,77 @@
+/**
+ * The e2e stack for one test file: the run's dev server (from globalSetup), two Livy simulators
+ * (Spark 2 and Spark 3), a real Shale worker on its own task queue, and a ShaleClient.
+ */
+import { NativeConnection } from '@temporalio/worker';
+import { Connection } from '@temporalio/client';
+import { inject } from 'vitest';
+import { startLivySimulator, type LivySimulator } from '../../dev/livy-sim';
+import { parseWorkerConfig, type WorkerConfigInput } from '../../worker/config';
+import { createShaleWorker, type ShaleWorker } from '../../worker/createWorker';
+import { ShaleClient } from '../../client/shaleClient';
+import { installQuietRuntime, uniqueTaskQueue, workflowBundle } from './workflowEnv';
+
+export interface E2EStack {
+  address: string;
+  taskQueue: string;
+  spark2: LivySimulator;
+  spark3: LivySimulator;
+  client: ShaleClient;
+  shale: ShaleWorker;
+  teardown(): Promise<void>;
+}
+
+export async function startStack(prefix: string, overrides: Partial<WorkerConfigInput> = {}): Promise<E2EStack> {
+  installQuietRuntime();
+  const address = inject('temporalAddress');
+  const taskQueue = uniqueTaskQueue(prefix);
+  const [spark2, spark3] = await Promise.all([
+    startLivySimulator({ name: 'spark2', startingMs: 100, defaultDurationMs: 500 }),
+    startLivySimulator({ name: 'spark3', startingMs: 100, defaultDurationMs: 500 }),
+  ]);
+  const config = parseWorkerConfig({
+    temporal: { address, taskQueue },
+    clusters: [
+      { id: 'emr5-spark2', livyUrl: spark2.url, sparkVersion: '2', pool: 'default' },
+      { id: 'emr6-spark3', livyUrl: spark3.url, sparkVersion: '3', pool: 'default' },
+    ],
+    // Fresh states and quick failure detection for short simulated jobs.
+    livy: { pollIntervalMs: 100, requestTimeoutMs: 1000, unreachableGraceSeconds: 2 },
+    worker: { heartbeatIntervalMs: 1000, shutdownGraceSeconds: 2 },
+    ...overrides,
+  });
+  const connection = await NativeConnection.connect({ address });
+  const shale = await createShaleWorker(config, { connection, workflowBundle: await workflowBundle(), identity: `e2e-worker@${taskQueue}` });
+  const running = shale.run();
+  const clientConnection = await Connection.connect({ address });
+  const client = await ShaleClient.connect({ connection: clientConnection, taskQueue, identity: 'e2e-tester@ci' });
+  return {
+    address,
+    taskQueue,
+    spark2,
+    spark3,
+    client,
+    shale,
+    async teardown() {
+      shale.shutdown();
+      await running;
+      await connection.close();
+      await clientConnection.close();
+      await Promise.all([spark2.close(), spark3.close()]);
+    },
+  };
+}
+
+/** A spec that runs on the Spark 3 simulator; `conf` drives the simulated batch (dev/livy-sim). */
+export function simSpec(name: string, conf: Record<string, string> = {}, extra: Record<string, unknown> = {}) {
+  return {
+    name,
+    team: 'e2e',
+    kind: 'pyspark',
+    file: 's3://shale-e2e/jobs/app.py',
+    route: { sparkVersion: '3' },
+    retry: { initialBackoff: 1, maxBackoff: 2 },
+    conf: { 'shale.sim.durationMs': '300', ...conf },
+    ...extra,
+  };
+}
