@@ -153,7 +153,15 @@ export class ShaleClient {
   async status(jobId: string): Promise<JobStatus> {
     const handle = this.handle(jobId);
     const description = await this.describe(jobId);
-    if (description.status.name === 'RUNNING') return handle.query(statusQuery);
+    if (description.status.name === 'RUNNING') {
+      try {
+        return await handle.query(statusQuery);
+      } catch (err) {
+        // No worker has run the job yet (or none is up): report what the server knows.
+        if (err instanceof WorkflowNotFoundError) throw new JobNotFoundError(jobId);
+        return this.statusFromDescription(description, (description.typedSearchAttributes.get(SA.state) as JobState) ?? 'QUEUED');
+      }
+    }
     return this.finalStatus(handle, description);
   }
 
@@ -235,6 +243,14 @@ export class ShaleClient {
     if (description.status.name === 'COMPLETED') return (await handle.result()) as JobStatus;
     // Terminated, timed out or failed at the Temporal level: the workflow never wrote a result.
     const state: JobState = description.status.name === 'TIMED_OUT' ? 'TIMED_OUT' : description.status.name === 'CANCELLED' ? 'CANCELLED' : 'FAILED';
+    return {
+      ...(await this.statusFromDescription(description, state)),
+      lastError: { type: `Workflow${description.status.name}`, class: 'fatal', message: `the workflow ended ${description.status.name}` },
+    };
+  }
+
+  /** A status built from what the server holds (search attributes, memo, first event), without a worker. */
+  private async statusFromDescription(description: WorkflowExecutionDescription, state: JobState): Promise<JobStatus> {
     const spec = await this.originalSpec(description.workflowId);
     const sa = description.typedSearchAttributes;
     return {
@@ -248,9 +264,9 @@ export class ShaleClient {
       createdAt: description.startTime.toISOString(),
       updatedAt: (description.closeTime ?? description.startTime).toISOString(),
       finishedAt: description.closeTime?.toISOString(),
+      requestedBy: spec?.requestedBy ?? sa.get(SA.requestedBy),
       attempts: [],
-      budgets: { appFailures: 0, appRetries: 0, infraFailures: 0, infraRetries: 0 },
-      lastError: { type: `Workflow${description.status.name}`, class: 'fatal', message: `the workflow ended ${description.status.name}` },
+      budgets: { appFailures: 0, appRetries: spec?.retry.app ?? 0, infraFailures: 0, infraRetries: spec?.retry.infra ?? 0 },
       logTail: [],
     };
   }

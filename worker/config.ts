@@ -7,18 +7,24 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_SIZE_SETTINGS, SIZE_PRESETS, type FieldError } from '../contract';
 
-const sizeSettings = z.strictObject({
-  driverMemory: z.string().regex(/^\d+[gm]$/),
-  driverCores: z.number().int().positive(),
-  executorMemory: z.string().regex(/^\d+[gm]$/),
-  executorCores: z.number().int().positive(),
-  minExecutors: z.number().int().min(0),
-  maxExecutors: z.number().int().positive(),
-});
+const sizeSettings = z
+  .strictObject({
+    driverMemory: z.string().regex(/^\d+[gm]$/),
+    driverCores: z.number().int().positive(),
+    executorMemory: z.string().regex(/^\d+[gm]$/),
+    executorCores: z.number().int().positive(),
+    minExecutors: z.number().int().min(0),
+    maxExecutors: z.number().int().positive(),
+  })
+  // Spark refuses to start with min > max: every job of the preset would fail.
+  .refine((s) => s.minExecutors <= s.maxExecutors, { path: ['minExecutors'], message: 'must not exceed maxExecutors' });
 
 const cluster = z.strictObject({
-  id: z.string().regex(/^[A-Za-z0-9_.\-]{1,128}$/),
-  livyUrl: z.url({ protocol: /^https?$/ }),
+  id: z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/),
+  // The URL is recorded on every attempt (workflow history): credentials go in livy.authHeaderFromEnv.
+  livyUrl: z
+    .url({ protocol: /^https?$/ })
+    .refine((u) => !/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(u), { message: 'must not carry credentials (user:password@); use livy.authHeaderFromEnv' }),
   sparkVersion: z.enum(['2', '3']).optional(),
   pool: z.string().min(1).optional(),
   tags: z.record(z.string(), z.string()).default({}),
@@ -52,8 +58,9 @@ export const workerConfigSchema = z.strictObject({
       maxCachedWorkflows: z.number().int().positive().default(2000),
       heartbeatIntervalMs: z.number().int().positive().default(10_000),
       shutdownGraceSeconds: z.number().positive().default(30),
+      logLevel: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
     })
-    .default({ maxConcurrentActivities: 2000, maxCachedWorkflows: 2000, heartbeatIntervalMs: 10_000, shutdownGraceSeconds: 30 }),
+    .default({ maxConcurrentActivities: 2000, maxCachedWorkflows: 2000, heartbeatIntervalMs: 10_000, shutdownGraceSeconds: 30, logLevel: 'INFO' }),
 });
 
 export type WorkerConfig = z.output<typeof workerConfigSchema>;
@@ -76,6 +83,7 @@ const ENV_OVERRIDES: Array<[string, (c: Record<string, any>, v: string) => void]
   ['SHALE_TASK_QUEUE', (c, v) => ((c.temporal ??= {}).taskQueue = v)],
   ['SHALE_LIVY_POLL_INTERVAL_MS', (c, v) => ((c.livy ??= {}).pollIntervalMs = Number(v))],
   ['SHALE_SQL_RUNNER_URI', (c, v) => (c.sqlRunnerUri = v)],
+  ['SHALE_LOG_LEVEL', (c, v) => ((c.worker ??= {}).logLevel = v.toUpperCase())],
 ];
 
 export function parseWorkerConfig(raw: unknown, env: NodeJS.ProcessEnv = {}, source = 'config'): WorkerConfig {

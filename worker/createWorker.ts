@@ -1,7 +1,7 @@
 /** Builds a Shale worker: one Livy pool and one batch watcher shared by every job it runs. */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities/createActivities';
 import { StaticClusters, type ClusterDirectory } from '../activities/clusters/cluster';
 import { HealthProbe } from '../activities/clusters/health';
@@ -52,8 +52,8 @@ export async function createShaleWorker(config: WorkerConfig, options: CreateWor
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    identity: options.identity,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    ...(options.identity ? { identity: options.identity } : {}),
+    workflowBundle: options.workflowBundle ?? (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') })),
     activities,
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
     maxCachedWorkflows: config.worker.maxCachedWorkflows,

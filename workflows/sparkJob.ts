@@ -35,7 +35,7 @@ import {
   type JobStatus,
   type SparkJobInput,
 } from '../contract';
-import { killing, routing, submitting, tracking } from './activities';
+import { killing, routing, submitting, tracking } from './activityStubs';
 import { backoffSeconds } from './backoff';
 import { raceDeadline, startDeadline } from './deadline';
 import { jobErrorForFinishedBatch, jobErrorFrom } from './failures';

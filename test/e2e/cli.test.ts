@@ -47,7 +47,7 @@ describe('the shale CLI end to end', () => {
     const status = JSON.parse(result.stdout) as JobStatus;
     expect(status.state).toBe('SUCCEEDED');
     expect(result.stderr).toContain(status.jobId);
-    expect(result.stderr).toMatch(/SUCCEEDED  attempt 1  emr6-spark3  livy:success/);
+    expect(result.stderr).toMatch(/SUCCEEDED {2}attempt 1 {2}emr6-spark3 {2}livy:success/);
     const shown = await shale('status', status.jobId);
     expect(shown.code).toBe(0);
     expect(shown.stdout).toMatch(/state\s+SUCCEEDED/);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { parseJobSpec, specFingerprint, statusQuery, type JobSpecInput, type JobStatus } from '../../contract';
+import { parseJobSpec, specFingerprint, type JobSpecInput, type JobStatus } from '../../contract';
 import { FAST, FakeCluster, virtualClock, type AttemptScript } from '../support/fakeActivities';
 import { fakeWorker, timeSkippingEnv, uniqueTaskQueue } from '../support/workflowEnv';
 

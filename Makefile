@@ -1,0 +1,34 @@
+# Shale: the two set-up commands (make demo, make test) install what they need themselves.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+NPM_CI_STAMP := node_modules/.package-lock.json
+
+help:
+	@echo "make demo   - run the local stack (Temporal dev server + UI, two simulated Livy clusters, a worker) and sample jobs"
+	@echo "              KEEP=1 leaves the stack up afterwards"
+	@echo "make test   - install what is missing, then typecheck, lint and run every test suite"
+	@echo "make tools  - install the local stack's binaries into .tools/ (only those not on PATH)"
+
+$(NPM_CI_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+deps: $(NPM_CI_STAMP)
+
+tools:
+	@bash dev/tools/install.sh
+
+check: deps
+	npx tsc --noEmit
+	npx eslint .
+
+test: deps tools check
+	npx vitest run
+
+record-histories: deps tools
+	SHALE_RECORD_HISTORIES=1 npx vitest run test/e2e
+
+demo: deps tools
+	npx tsx dev/demo/main.ts $(if $(KEEP),--keep,)
+
+.PHONY: help deps tools check test record-histories demo

@@ -1,0 +1,167 @@
+/**
+ * `make demo`: the local stack and a handful of jobs that show Shale's lifecycle — success on
+ * Spark 3 and on Spark 2, an app failure retried, a SQL job, and a cancellation — with live
+ * progress and a summary. `--keep` leaves the stack up for the Web UI and the CLI.
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, open, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { stringify as toYaml } from 'yaml';
+import { formatDuration, isTerminalJobState, type JobStatus } from '../../contract';
+import { table } from '../../client/format';
+import { ShaleClient } from '../../client/shaleClient';
+import { startLivySimulator, type LivySimulator } from '../livy-sim';
+import { startDevServer, stopProcess } from '../stack/devServer';
+import { freePort } from '../stack/ports';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const keep = process.argv.includes('--keep');
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+interface DemoJob {
+  label: string;
+  spec: Record<string, unknown>;
+  cancelWhenRunning?: boolean;
+}
+
+const JOBS: DemoJob[] = [
+  {
+    label: 'succeeds on Spark 3',
+    spec: { name: 'daily-revenue', kind: 'pyspark', file: 's3://acme-jobs/revenue/daily.py', args: ['--date', '2026-11-20'], route: { sparkVersion: '3' }, conf: { 'shale.sim.durationMs': '4000' } },
+  },
+  {
+    label: 'succeeds on Spark 2 (EMR 5)',
+    spec: { name: 'legacy-report', kind: 'jar', file: 's3://acme-jobs/legacy/report.jar', className: 'com.acme.Report', route: { sparkVersion: '2' }, size: 'SMALL', conf: { 'shale.sim.durationMs': '3000' } },
+  },
+  {
+    label: 'app fails, retried, succeeds',
+    spec: { name: 'flaky-etl', kind: 'pyspark', file: 's3://acme-jobs/etl/flaky.py', route: { sparkVersion: '3' }, retry: { app: 1, initialBackoff: 2, maxBackoff: 4 }, conf: { 'shale.sim.durationMs': '2500', 'shale.sim.outcomes': 'dead,success' } },
+  },
+  {
+    label: 'SQL through the runner',
+    spec: { name: 'refresh-dim', kind: 'sql', sql: 'INSERT OVERWRITE TABLE dim_customer SELECT * FROM staging.customer;', route: { sparkVersion: '3' }, conf: { 'shale.sim.durationMs': '3000' } },
+  },
+  {
+    label: 'cancelled while running',
+    spec: { name: 'wrong-backfill', kind: 'pyspark', file: 's3://acme-jobs/backfill.py', route: { sparkVersion: '3' }, conf: { 'shale.sim.durationMs': '600000' } },
+    cancelWhenRunning: true,
+  },
+];
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const runDir = `${ROOT}.run/demo`;
+  await mkdir(runDir, { recursive: true });
+
+  say('starting the local stack: Temporal dev server (UI :8233), two Livy simulators, a Shale worker');
+  const server = await startDevServer({ headless: false, uiPort: 8233, port: await freePort(), dbFile: `${runDir}/temporal.db` });
+  const [spark2, spark3] = await Promise.all([
+    startLivySimulator({ name: 'emr5-spark2', startingMs: 500 }),
+    startLivySimulator({ name: 'emr6-spark3', startingMs: 500 }),
+  ]);
+  const configPath = `${runDir}/shale.yaml`;
+  await writeFile(
+    configPath,
+    toYaml({
+      temporal: { address: server.address, taskQueue: 'shale' },
+      clusters: [
+        { id: 'emr5-spark2', livyUrl: spark2.url, sparkVersion: '2', pool: 'default' },
+        { id: 'emr6-spark3', livyUrl: spark3.url, sparkVersion: '3', pool: 'default' },
+      ],
+      livy: { pollIntervalMs: 500 },
+      sqlRunnerUri: 's3://acme-platform/shale/sql_runner.py',
+    }),
+  );
+  // The worker's JSON log (one line per lifecycle event) goes to a file, to keep the demo readable.
+  const workerLog = await open(`${runDir}/worker.log`, 'w');
+  const worker = spawn(`${ROOT}bin/shale`, ['worker', '--config', configPath], { stdio: ['ignore', workerLog.fd, workerLog.fd] });
+  const client = await ShaleClient.connect({ address: server.address, taskQueue: 'shale', identity: 'demo@shale' });
+
+  const stopAll = async () => {
+    await client.close();
+    await stopProcess(worker, 10_000);
+    await workerLog.close();
+    await Promise.all([spark2.close(), spark3.close()]);
+    await server.stop();
+  };
+
+  try {
+    const ids = new Map<string, DemoJob>();
+    for (const job of JOBS) {
+      const { jobId } = await client.submit({ team: 'demo', ...job.spec });
+      ids.set(jobId, job);
+      say(`submitted ${job.spec.name} as ${jobId}: ${job.label}`);
+    }
+    const finals = await watch(client, ids);
+    say('');
+    say(table([
+      ['JOB', 'SCENARIO', 'STATE', 'ATTEMPTS', 'CLUSTERS', 'POSTS', 'DELETES', 'TOOK'],
+      ...[...finals.values()].map((s) => [
+        s.name,
+        ids.get(s.jobId)!.label,
+        s.state,
+        s.attempts.map((a) => `${a.n}:${a.outcome ?? '?'}`).join(' '),
+        [...new Set(s.attempts.map((a) => a.cluster))].join(','),
+        String(countCalls([spark2, spark3], 'POST', s)),
+        String(countCalls([spark2, spark3], 'DELETE', s)),
+        formatDuration((Date.parse(s.finishedAt ?? s.updatedAt) - Date.parse(s.createdAt)) / 1000),
+      ]),
+    ]));
+    say('');
+    say(`demo finished in ${formatDuration((Date.now() - started) / 1000)}; the worker's log is in .run/demo/worker.log`);
+    if (keep) {
+      say(`the stack stays up: Web UI ${server.uiUrl}  (filter: ShaleState = "RUNNING")`);
+      say(`try: SHALE_TEMPORAL_ADDRESS=${server.address} bin/shale list --team demo`);
+      say('Ctrl-C stops it.');
+      await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+    }
+  } finally {
+    await stopAll();
+  }
+}
+
+function countCalls(sims: LivySimulator[], method: string, status: JobStatus): number {
+  return status.attempts.reduce((n, a) => n + sims.reduce((m, sim) => m + sim.requests({ method, name: a.batchName }).length, 0), 0);
+}
+
+/** Live progress: a redrawn table on a terminal, a line per change otherwise. */
+async function watch(client: ShaleClient, ids: Map<string, DemoJob>): Promise<Map<string, JobStatus>> {
+  const tty = process.stdout.isTTY;
+  const latest = new Map<string, JobStatus>();
+  const seen = new Map<string, string>();
+  const cancelled = new Set<string>();
+  let drawn = 0;
+  for (;;) {
+    for (const jobId of ids.keys()) {
+      if (latest.has(jobId) && isTerminalJobState(latest.get(jobId)!.state)) continue;
+      const status = await client.status(jobId);
+      latest.set(jobId, status);
+      const a = status.attempts.at(-1);
+      const line = `${status.name}: ${status.state}${a ? ` (attempt ${a.n} on ${a.cluster}, livy ${a.batchState ?? '-'})` : ''}`;
+      if (!tty && seen.get(jobId) !== line) say(`${new Date().toISOString().slice(11, 19)}  ${line}`);
+      seen.set(jobId, line);
+      if (ids.get(jobId)!.cancelWhenRunning && status.state === 'RUNNING' && !cancelled.has(jobId)) {
+        cancelled.add(jobId);
+        const answer = await client.cancel(jobId, { reason: 'backfill started with the wrong date', requestedBy: 'oncall@acme' });
+        say(`${tty ? '' : `${new Date().toISOString().slice(11, 19)}  `}cancel ${status.name}: ${answer.message}`);
+        drawn = 0;
+      }
+    }
+    if (tty) {
+      if (drawn) process.stdout.write(`\x1b[${drawn}A`);
+      const lines = [...seen.values()].map((l) => `\x1b[2K  ${l}`);
+      process.stdout.write(`${lines.join('\n')}\n`);
+      drawn = lines.length;
+    }
+    if ([...latest.values()].every((s) => isTerminalJobState(s.state)) && latest.size === ids.size) return latest;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(`demo failed: ${err instanceof Error ? err.stack : err}`);
+    process.exit(1);
+  },
+);
