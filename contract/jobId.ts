@@ -7,13 +7,21 @@ import { fnv1a64 } from './fingerprint';
 
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,256}$/;
 
+/**
+ * YARN refuses application tags over 100 characters (YarnConfiguration.APPLICATION_MAX_TAG_LENGTH)
+ * and the attempt name `J-aN` is a tag: a job ID leaves room for `-a99`.
+ */
+export const MAX_JOB_ID_LENGTH = 96;
+
 export function jobIdFromKey(team: string, idempotencyKey: string): string {
+  const hash = fnv1a64(idempotencyKey).slice(0, 10);
+  const room = MAX_JOB_ID_LENGTH - team.length - hash.length - 2;
   const slug = idempotencyKey
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')
-    .slice(0, 48);
-  return `${team}-${slug ? `${slug}-` : ''}${fnv1a64(idempotencyKey).slice(0, 10)}`;
+    .slice(0, Math.max(0, Math.min(48, room)));
+  return `${team}-${slug ? `${slug}-` : ''}${hash}`;
 }
 
 /** `team-<ms base36, fixed width>-<random>`: sorts by creation time within a team. */

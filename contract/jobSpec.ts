@@ -19,12 +19,19 @@ const uri = z
 const uriList = z.array(uri).max(200).default([]);
 const argList = z.array(z.string().max(16_384)).max(1000).default([]);
 
+/** Longest duration a spec may ask for: far below what a Temporal timer accepts (~10,000 years). */
+export const MAX_DURATION_SECONDS = 365 * 86400;
+
 const duration = z
   .union([z.string(), z.number()])
   .transform((v, ctx) => {
     const seconds = parseDurationSeconds(v);
     if (seconds === undefined) {
       ctx.addIssue({ code: 'custom', message: 'must be a positive duration such as 90s, 30m, 2h, 1d or a number of seconds' });
+      return z.NEVER;
+    }
+    if (seconds > MAX_DURATION_SECONDS) {
+      ctx.addIssue({ code: 'custom', message: 'must be at most 365d' });
       return z.NEVER;
     }
     return seconds;
@@ -95,7 +102,7 @@ const common = {
   files: uriList,
   archives: uriList,
   conf: sparkConf,
-  queue: z.string().regex(/^[A-Za-z0-9_.\-]{1,100}$/).optional(),
+  queue: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/).optional(),
   proxyUser: z.string().regex(/^[A-Za-z0-9_.\-@]{1,100}$/).optional(),
   size: z.enum(SIZE_PRESETS).default('DEFAULT'),
   route,
@@ -138,13 +145,57 @@ export function parseJobSpec(input: unknown): SpecParseResult {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     return { ok: false, errors: [{ field: '(spec)', message: 'must be an object' }] };
   }
-  const size = JSON.stringify(input).length;
+  let json: string;
+  try {
+    json = JSON.stringify(input);
+  } catch {
+    return { ok: false, errors: [{ field: '(spec)', message: 'must be plain JSON data (no cycles, BigInts or throwing getters)' }] };
+  }
+  const size = utf8Length(json);
   if (size > MAX_SPEC_BYTES) {
     return { ok: false, errors: [{ field: '(spec)', message: `is ${size} bytes; at most ${MAX_SPEC_BYTES} allowed` }] };
   }
+  const reserved = reservedKeys(input);
+  if (reserved.length > 0) return { ok: false, errors: reserved };
   const result = jobSpecSchema.safeParse(input);
   if (result.success) return { ok: true, spec: result.data };
   return { ok: false, errors: result.error.issues.map(toFieldError) };
+}
+
+/** Bytes of the UTF-8 encoding (payloads are UTF-8 JSON); pure code, usable inside the workflow. */
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+/**
+ * Keys that name JavaScript's object machinery. zod drops `__proto__` from records without a word
+ * and would keep `constructor` as a conf key: refuse them anywhere, with their path.
+ */
+const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+function reservedKeys(input: object): FieldError[] {
+  const errors: FieldError[] = [];
+  const stack: Array<{ value: unknown; path: string[] }> = [{ value: input, path: [] }];
+  while (stack.length > 0) {
+    const { value, path } = stack.pop()!;
+    if (value === null || typeof value !== 'object') continue;
+    for (const key of Object.keys(value)) {
+      const at = [...path, key];
+      if (RESERVED_KEYS.has(key)) errors.push({ field: at.join('.'), message: `'${key}' is a reserved name and cannot be a key` });
+      else stack.push({ value: (value as Record<string, unknown>)[key], path: at });
+    }
+  }
+  return errors;
 }
 
 function toFieldError(issue: z.core.$ZodIssue): FieldError {

@@ -76,17 +76,28 @@ export class ConfigError extends Error {
   }
 }
 
+/** The section an override goes into; if the file holds a non-object there, leave it for zod to report. */
+function section(c: Record<string, any>, key: string): Record<string, any> {
+  c[key] ??= {};
+  const value: unknown = c[key];
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, any>) : {};
+}
+
 /** Environment overrides: the usual knobs of a container deployment. */
 const ENV_OVERRIDES: Array<[string, (c: Record<string, any>, v: string) => void]> = [
-  ['SHALE_TEMPORAL_ADDRESS', (c, v) => ((c.temporal ??= {}).address = v)],
-  ['SHALE_TEMPORAL_NAMESPACE', (c, v) => ((c.temporal ??= {}).namespace = v)],
-  ['SHALE_TASK_QUEUE', (c, v) => ((c.temporal ??= {}).taskQueue = v)],
-  ['SHALE_LIVY_POLL_INTERVAL_MS', (c, v) => ((c.livy ??= {}).pollIntervalMs = Number(v))],
+  ['SHALE_TEMPORAL_ADDRESS', (c, v) => (section(c, 'temporal').address = v)],
+  ['SHALE_TEMPORAL_NAMESPACE', (c, v) => (section(c, 'temporal').namespace = v)],
+  ['SHALE_TASK_QUEUE', (c, v) => (section(c, 'temporal').taskQueue = v)],
+  ['SHALE_LIVY_POLL_INTERVAL_MS', (c, v) => (section(c, 'livy').pollIntervalMs = Number(v))],
   ['SHALE_SQL_RUNNER_URI', (c, v) => (c.sqlRunnerUri = v)],
-  ['SHALE_LOG_LEVEL', (c, v) => ((c.worker ??= {}).logLevel = v.toUpperCase())],
+  ['SHALE_LOG_LEVEL', (c, v) => (section(c, 'worker').logLevel = v.toUpperCase())],
 ];
 
 export function parseWorkerConfig(raw: unknown, env: NodeJS.ProcessEnv = {}, source = 'config'): WorkerConfig {
+  // An empty file is an empty config; anything else that is not a mapping is a mistake, not defaults.
+  if (raw !== null && raw !== undefined && typeof raw !== 'object') {
+    throw new ConfigError(source, [{ field: '(config)', message: `must be a mapping of settings, not a ${typeof raw}` }]);
+  }
   const merged: Record<string, any> = raw && typeof raw === 'object' ? structuredClone(raw as object) : {};
   for (const [name, apply] of ENV_OVERRIDES) {
     const value = env[name];

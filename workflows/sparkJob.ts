@@ -80,21 +80,28 @@ class SparkJob {
 
   async run() {
     if (!this.input.resume) this.record.announce();
+    // Native cancellation is recorded the moment it arrives, as a signal or an Update is: not only once the
+    // cancellable work has unwound (a POST in flight runs on), so a later request is seen as a second one.
+    CancellationScope.current().cancelRequested.catch(() => this.recordWorkflowCancel());
     try {
       await this.scope.run(() => this.runAttempts());
     } catch (err) {
       if (!isCancellation(err)) throw err;
-      if (!this.record.status.cancel) {
-        this.record.recordCancel({
-          requestedBy: 'temporal',
-          reason: 'workflow cancellation requested',
-          at: new Date().toISOString(),
-          via: 'workflow-cancel',
-        });
-      }
+      this.recordWorkflowCancel();
       await CancellationScope.nonCancellable(() => this.cleanUpAfterCancel());
     }
     return this.record.snapshot();
+  }
+
+  /** Native workflow cancellation (UI button, `temporal workflow cancel`), unless a cancel is already on record. */
+  private recordWorkflowCancel(): void {
+    if (this.record.status.cancel || this.record.isFinished) return;
+    this.record.recordCancel({
+      requestedBy: 'temporal',
+      reason: 'workflow cancellation requested',
+      at: new Date().toISOString(),
+      via: 'workflow-cancel',
+    });
   }
 
   private cancel(args: CancelArgs, via: CancelVia): CancelAnswer {

@@ -16,6 +16,8 @@ export interface ClusterHealth {
 
 export class HealthProbe {
   private readonly cache = new Map<string, { at: number; health: ClusterHealth }>();
+  /** Probes under way: concurrent checks of one cluster share one request. */
+  private readonly inflight = new Map<string, Promise<ClusterHealth>>();
 
   constructor(
     private readonly clients: LivyClients,
@@ -28,6 +30,15 @@ export class HealthProbe {
     }
     const cached = this.cache.get(cluster.id);
     if (cached && Date.now() - cached.at < this.ttlMs) return cached.health;
+    let pending = this.inflight.get(cluster.id);
+    if (!pending) {
+      pending = this.probe(cluster).finally(() => this.inflight.delete(cluster.id));
+      this.inflight.set(cluster.id, pending);
+    }
+    return pending;
+  }
+
+  private async probe(cluster: Cluster): Promise<ClusterHealth> {
     let health: ClusterHealth;
     try {
       const list = await this.clients.for(cluster.livyUrl).listBatches(0, 0);

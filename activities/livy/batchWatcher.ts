@@ -38,6 +38,8 @@ class EndpointWatcher {
   ) {}
 
   add(waiter: Waiter): () => void {
+    // Nobody was watching, so nothing was polled: an outage seen back then says nothing about now.
+    if (this.waiters.size === 0) this.unreachableSince = undefined;
     this.waiters.add(waiter);
     this.schedule();
     return () => this.waiters.delete(waiter);
@@ -143,6 +145,10 @@ export class BatchWatcher {
     }
     const watcher = endpoint;
     return new Promise<BatchSnapshot>((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(signal.reason instanceof Error ? signal.reason : new Error('wait aborted'));
+        return;
+      }
       const remove = watcher.add({ batchId, batchName, knownState, resolve, reject });
       signal?.addEventListener('abort', () => {
         remove();

@@ -48,6 +48,18 @@ function appPage(store: BatchStore, path: string, res: ServerResponse): void {
 }
 
 export function createDispatcher(ctx: DispatchContext) {
+  /** Server-side connections, numbered in order of their first request (keep-alive shows as reuse). */
+  const connections = new WeakMap<IncomingMessage['socket'], number>();
+  let connectionCount = 0;
+  const connectionOf = (socket: IncomingMessage['socket']): number => {
+    let n = connections.get(socket);
+    if (n === undefined) {
+      n = ++connectionCount;
+      connections.set(socket, n);
+    }
+    return n;
+  };
+
   const adminContext = (spare: IncomingMessage['socket']): AdminContext => ({
     name: ctx.name,
     store: ctx.store,
@@ -74,6 +86,7 @@ export function createDispatcher(ctx: DispatchContext) {
     const path = url.pathname;
     const segments = segmentsOf(path);
     const isBatchApi = segments[0] === 'batches';
+    const connection = connectionOf(req.socket);
 
     const { latencyMs } = ctx.faults.get();
     if (latencyMs > 0) {
@@ -92,6 +105,8 @@ export function createDispatcher(ctx: DispatchContext) {
         method,
         path,
         status,
+        hasAuth: req.headers.authorization !== undefined,
+        connection,
         ...(batchId !== undefined ? { batchId } : {}),
         ...(batchName !== undefined ? { batchName } : {}),
       });
@@ -114,6 +129,11 @@ export function createDispatcher(ctx: DispatchContext) {
       answer = message(404, `Requesting "${method} ${path}" on a path Livy does not serve.`);
     }
     record(answer.status, answer);
+    // A lost answer: the POST has been handled (and logged); only the reply is late.
+    const { postAnswerDelayMs } = ctx.faults.get();
+    if (postAnswerDelayMs > 0 && isBatchApi && method === 'POST' && segments.length === 1) {
+      await delay(ctx.timers, postAnswerDelayMs);
+    }
     writeAnswer(res, answer);
   }
 

@@ -1,13 +1,20 @@
-/** Injected faults for the batch API: latency, 500s and dropped connections. */
+/** Injected faults for the batch API: latency, 500s, dropped connections and lost POST answers. */
 import type { Faults } from './types.js';
 
-export const NO_FAULTS: Faults = { latencyMs: 0, errorRate: 0, dropRate: 0 };
+export const NO_FAULTS: Faults = { latencyMs: 0, errorRate: 0, dropRate: 0, postAnswerDelayMs: 0 };
 
 export const SIMULATED_FAILURE = 'simulated failure';
 
 export class FaultsError extends Error {}
 
 export type FaultDecision = 'drop' | 'error' | 'pass';
+
+function checkMs(field: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new FaultsError(`${field} must be a non-negative number`);
+  }
+  return value;
+}
 
 function checkRate(field: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 1) {
@@ -32,10 +39,7 @@ export class FaultState {
       if (value === undefined) continue;
       switch (key) {
         case 'latencyMs':
-          if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-            throw new FaultsError('latencyMs must be a non-negative number');
-          }
-          next.latencyMs = value;
+          next.latencyMs = checkMs(key, value);
           break;
         case 'errorRate':
           next.errorRate = checkRate(key, value);
@@ -43,8 +47,11 @@ export class FaultState {
         case 'dropRate':
           next.dropRate = checkRate(key, value);
           break;
+        case 'postAnswerDelayMs':
+          next.postAnswerDelayMs = checkMs(key, value);
+          break;
         default:
-          throw new FaultsError(`unknown fault '${key}' (known: latencyMs, errorRate, dropRate)`);
+          throw new FaultsError(`unknown fault '${key}' (known: latencyMs, errorRate, dropRate, postAnswerDelayMs)`);
       }
     }
     this.current = next;

@@ -8,7 +8,7 @@ export class RequestLog {
     this.entries.push({ ...entry });
   }
 
-  /** Entries in the order they were answered; `method` matches case-insensitively, `name` the batch name. */
+  /** Entries in the order they were handled (a held-back POST answer is logged before it is sent); `method` matches case-insensitively, `name` the batch name. */
   list(filter: RequestLogFilter = {}): RequestLogEntry[] {
     const method = filter.method?.toUpperCase();
     return this.entries

@@ -31,6 +31,12 @@ export interface Faults {
   errorRate: number;
   /** Fraction of batch API requests whose socket is destroyed without an answer. */
   dropRate: number;
+  /**
+   * A lost answer: POST /batches is handled at once (the batch exists and the request is in the
+   * log) but the HTTP answer is held back this long, ms (default 0). A client that times out and
+   * retries must find the batch by name instead of creating a second one.
+   */
+  postAnswerDelayMs: number;
 }
 
 export interface RequestLogEntry {
@@ -43,6 +49,10 @@ export interface RequestLogEntry {
   status: number;
   batchId?: number;
   batchName?: string;
+  /** Whether the request carried an Authorization header (its value is never recorded). */
+  hasAuth: boolean;
+  /** The server-side connection it arrived on, numbered from 1 per simulator: counts sockets (keep-alive). */
+  connection: number;
 }
 
 export interface RequestLogFilter {

@@ -27,6 +27,15 @@ export interface AttemptScript {
   submitError?: string;
   /** Submission blocks until release() is called (a POST in flight). */
   holdSubmit?: boolean;
+  /** Killing blocks until releaseKill() is called (a cancel's DELETE in flight). */
+  holdKill?: boolean;
+  /** Log lines Livy reports once the batch has ended (default: a generic driver failure for `dead`). */
+  log?: string[];
+  /**
+   * The batch ends as scripted, but waitForBatchChange never reports it (it ended between two polls,
+   * just as a cancel or a deadline arrived); killBatch sees the real state.
+   */
+  endUnseen?: boolean;
 }
 
 interface FakeBatch {
@@ -47,23 +56,43 @@ export function virtualClock(speed: number): Clock {
   const origin = Date.now();
   return {
     now: () => origin + (Date.now() - origin) * speed,
-    sleep: (ms) => new Promise((r) => setTimeout(r, Math.ceil(ms / speed))),
+    // setTimeout turns delays past 2^31-1 ms into 1 ms; a longer virtual sleep just wakes early and sleeps again.
+    sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(Math.ceil(ms / speed), 2 ** 31 - 1))),
   };
 }
 
 /** One virtual hour per 20 real milliseconds. */
 export const FAST = 180_000;
 
+/** Blocks a held call until the test releases it, or until the activity is cancelled (worker shutdown). */
+function untilReleasedOrCancelled(keepRelease: (release: () => void) => void): Promise<void> {
+  const signal = Context.current().cancellationSignal;
+  return new Promise<void>((resolve, reject) => {
+    keepRelease(resolve);
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+}
+
 export class FakeCluster {
   readonly posts: string[] = [];
   readonly deletes: string[] = [];
   readonly routes: RouteInput[] = [];
+  /** Every submitBatch call (each try, including those that failed before any POST). */
+  readonly submits: string[] = [];
+  /** Every killBatch call (each reads the state; only some DELETE). */
+  readonly kills: string[] = [];
+  /** The Livy calls that change something, in order: `POST <name>` and `DELETE <name>`. */
+  readonly livyCalls: string[] = [];
   private readonly batches = new Map<string, FakeBatch>();
   private nextId = 0;
   private releaseSubmit?: () => void;
   /** Resolves once a held submission is in flight. */
   submitInFlight: Promise<void>;
   private markInFlight!: () => void;
+  private releaseKillCall?: () => void;
+  /** Resolves once a held kill is in flight. */
+  killInFlight: Promise<void>;
+  private markKillInFlight!: () => void;
   healthy = true;
 
   constructor(
@@ -71,10 +100,15 @@ export class FakeCluster {
     private readonly scripts: AttemptScript[],
   ) {
     this.submitInFlight = new Promise((r) => (this.markInFlight = r));
+    this.killInFlight = new Promise((r) => (this.markKillInFlight = r));
   }
 
   release(): void {
     this.releaseSubmit?.();
+  }
+
+  releaseKill(): void {
+    this.releaseKillCall?.();
   }
 
   private scriptFor(name: string): AttemptScript {
@@ -82,23 +116,33 @@ export class FakeCluster {
     return this.scripts[Math.min(n, this.scripts.length) - 1] ?? {};
   }
 
-  private stateAt(batch: FakeBatch, now: number): string {
+  /** The batch's state as Livy has it, or (`watcher`) as the tracking activity gets to see it. */
+  private stateAt(batch: FakeBatch, now: number, view: 'livy' | 'watcher' = 'livy'): string {
     const s = batch.script;
     if (batch.killedAt !== undefined) return 'killed';
     const elapsed = now - batch.createdAt;
     if (elapsed < (s.startingMs ?? 1000)) return 'starting';
     if (elapsed < (s.startingMs ?? 1000) + (s.runningMs ?? 60_000)) return 'running';
+    if (view === 'watcher' && s.endUnseen) return 'running';
     return s.outcome === 'lost' ? 'lost' : (s.outcome ?? 'success');
   }
 
   private nextChangeAt(batch: FakeBatch, now: number): number {
     const s = batch.script;
     const runningAt = batch.createdAt + (s.startingMs ?? 1000);
-    return now < runningAt ? runningAt : runningAt + (s.runningMs ?? 60_000);
+    if (now < runningAt) return runningAt;
+    const endsAt = runningAt + (s.runningMs ?? 60_000);
+    return now < endsAt || !s.endUnseen ? endsAt : Number.POSITIVE_INFINITY;
   }
 
   private snapshot(batch: FakeBatch, state: string): BatchSnapshot {
-    const log = state === 'dead' ? ['stdout: working', 'YARN Diagnostics: User application exited with status 1'] : ['stdout: working'];
+    const ended = ['success', 'dead', 'killed'].includes(state);
+    const log =
+      ended && batch.script.log
+        ? batch.script.log
+        : state === 'dead'
+          ? ['stdout: working', 'YARN Diagnostics: User application exited with status 1']
+          : ['stdout: working'];
     return { batchId: batch.id, batchName: batch.name, state, appId: `application_1_${batch.id}`, log };
   }
 
@@ -111,14 +155,16 @@ export class FakeCluster {
       },
       submitBatch: async (input: SubmitInput): Promise<SubmitResult> => {
         const script = this.scriptFor(input.batchName);
+        this.submits.push(input.batchName);
         if (script.holdSubmit) {
           this.markInFlight();
-          await new Promise<void>((r) => (this.releaseSubmit = r));
+          await untilReleasedOrCancelled((r) => (this.releaseSubmit = r));
         }
         if (script.submitError) throw ApplicationFailure.create({ type: script.submitError, message: `fake ${script.submitError}` });
         const existing = this.batches.get(input.batchName);
         if (existing) return { ...this.snapshot(existing, this.stateAt(existing, this.clock.now())), adopted: true };
         this.posts.push(input.batchName);
+        this.livyCalls.push(`POST ${input.batchName}`);
         const batch: FakeBatch = { id: this.nextId++, name: input.batchName, createdAt: this.clock.now(), script };
         this.batches.set(batch.name, batch);
         return { ...this.snapshot(batch, 'starting'), adopted: false };
@@ -130,7 +176,7 @@ export class FakeCluster {
         for (;;) {
           const now = this.clock.now();
           if (!batch) throw ApplicationFailure.create({ type: ErrorType.BatchLost, message: 'fake: no such batch', nonRetryable: true });
-          const state = this.stateAt(batch, now);
+          const state = this.stateAt(batch, now, 'watcher');
           if (state === 'lost') throw ApplicationFailure.create({ type: ErrorType.BatchLost, message: 'fake: Livy forgot the batch', nonRetryable: true });
           if (state !== input.knownState || now >= windowEnd) return this.snapshot(batch, state);
           const until = Math.min(this.nextChangeAt(batch, now), windowEnd);
@@ -142,11 +188,17 @@ export class FakeCluster {
         }
       },
       killBatch: async (ref: BatchRef): Promise<KillResult> => {
+        this.kills.push(ref.batchName);
+        if (this.scriptFor(ref.batchName).holdKill) {
+          this.markKillInFlight();
+          await untilReleasedOrCancelled((r) => (this.releaseKillCall = r));
+        }
         const batch = this.batches.get(ref.batchName);
         if (!batch || batch.id !== ref.batchId) return { stateBefore: 'gone', deleted: false };
         const state = this.stateAt(batch, this.clock.now());
-        if (['success', 'dead', 'killed'].includes(state)) return { stateBefore: state, deleted: false, log: ['done'] };
+        if (['success', 'dead', 'killed'].includes(state)) return { stateBefore: state, deleted: false, log: this.snapshot(batch, state).log };
         this.deletes.push(batch.name);
+        this.livyCalls.push(`DELETE ${batch.name}`);
         this.batches.delete(batch.name);
         return { stateBefore: state, deleted: true };
       },

@@ -542,7 +542,7 @@ describe('livy simulator: faults', () => {
   beforeAll(async () => {
     sim = await startLivySimulator({ startingMs: 20, defaultDurationMs: 100 });
   });
-  afterEach(() => sim.setFaults({ latencyMs: 0, errorRate: 0, dropRate: 0 }));
+  afterEach(() => sim.setFaults({ latencyMs: 0, errorRate: 0, dropRate: 0, postAnswerDelayMs: 0 }));
   afterAll(() => sim.close());
 
   it('errorRate 1: every batch API call gets 500 {"msg":"simulated failure"}; admin still works', async () => {
@@ -564,7 +564,7 @@ describe('livy simulator: faults', () => {
     sim.clearRequests();
     const r = await call(sim.url, 'POST', '/admin/faults', { body: { dropRate: 1 } });
     expect(r.status).toBe(200);
-    expect(r.body.faults).toEqual({ latencyMs: 0, errorRate: 0, dropRate: 1 });
+    expect(r.body.faults).toEqual({ latencyMs: 0, errorRate: 0, dropRate: 1, postAnswerDelayMs: 0 });
     const name = uniqueName('drop');
     await expect(submit(sim.url, name)).rejects.toMatchObject({ code: expect.stringMatching(/ECONNRESET|socket hang up/i) });
     expect((await call(sim.url, 'GET', '/admin/health')).status).toBe(200);
@@ -582,11 +582,90 @@ describe('livy simulator: faults', () => {
     expect(performance.now() - t1).toBeLessThan(slow);
   });
 
+  it('postAnswerDelayMs: POST /batches is handled at once, only its answer is held back', async () => {
+    sim.clearRequests();
+    const r = await call(sim.url, 'POST', '/admin/faults', { body: { postAnswerDelayMs: 800 } });
+    expect(r.body.faults).toEqual({ latencyMs: 0, errorRate: 0, dropRate: 0, postAnswerDelayMs: 800 });
+    const name = uniqueName('late');
+    const t0 = performance.now();
+    let answered = false;
+    const post = submit(sim.url, name, { 'shale.sim.durationMs': '60000' }).finally(() => (answered = true));
+
+    // The batch exists and the POST is logged while its answer is still on hold.
+    await vi.waitFor(() => expect(sim.requests({ method: 'POST', name })).toEqual([expect.objectContaining({ status: 201 })]), {
+      timeout: 2_000,
+      interval: 5,
+    });
+    const meanwhile = await call<BatchView>(sim.url, 'GET', `/batches/${name}`);
+    expect(meanwhile.status).toBe(200);
+    // other requests are not delayed
+    expect((await call(sim.url, 'GET', '/batches')).status).toBe(200);
+    expect(answered).toBe(false);
+
+    const late = await post;
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(790);
+    expect(late.status).toBe(201);
+    expect(late.body.id).toBe(meanwhile.body.id);
+    expect(sim.requests({ method: 'POST', name })).toHaveLength(1);
+  });
+
+  it('postAnswerDelayMs: a client that gives up and retries hits the duplicate name, never a second batch', async () => {
+    sim.setFaults({ postAnswerDelayMs: 10_000 });
+    const name = uniqueName('gaveup');
+    const controller = new AbortController();
+    const first = fetch(`${sim.url}/batches`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-requested-by': 't' },
+      body: JSON.stringify({ file: 's3://b/x.py', name }),
+      signal: controller.signal,
+    });
+    await vi.waitFor(() => expect(sim.requests({ method: 'POST', name })).toHaveLength(1), { timeout: 2_000, interval: 5 });
+    controller.abort();
+    await expect(first).rejects.toThrow();
+    sim.setFaults({ postAnswerDelayMs: 0 });
+    const retry = await submit(sim.url, name);
+    expect(retry.status).toBe(400);
+    expect(retry.body.msg).toMatch(/Duplicate session name/);
+    const held = (await call(sim.url, 'GET', '/batches')).body.sessions.filter((s: BatchView) => s.name === name);
+    expect(held).toHaveLength(1);
+  });
+
+  it('logs whether a request carried Authorization (never its value) and the connection it came on', async () => {
+    sim.clearRequests();
+    const secret = 'Bearer s3cr3t-value';
+    const res = await fetch(`${sim.url}/batches/no-such`, { headers: { authorization: secret } });
+    expect(res.status).toBe(404);
+    await call(sim.url, 'GET', '/batches/no-such-either');
+    const [withAuth, without] = sim.requests({ method: 'GET' });
+    expect(withAuth).toMatchObject({ path: '/batches/no-such', hasAuth: true });
+    expect(without).toMatchObject({ path: '/batches/no-such-either', hasAuth: false });
+    expect(JSON.stringify(sim.requests())).not.toContain('s3cr3t');
+    // call() opens a fresh connection each time
+    expect(without!.connection).not.toBe(withAuth!.connection);
+
+    // a keep-alive agent sends many requests over one connection
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      sim.clearRequests();
+      for (let i = 0; i < 5; i++) {
+        await new Promise<void>((resolve, reject) => {
+          http.get(`${sim.url}/batches`, { agent }, (r) => r.resume().on('end', resolve)).on('error', reject);
+        });
+      }
+      expect(new Set(sim.requests().map((e) => e.connection)).size).toBe(1);
+      expect(sim.requests()).toHaveLength(5);
+    } finally {
+      agent.destroy();
+    }
+  });
+
   it('rejects bad fault settings', async () => {
     expect((await call(sim.url, 'POST', '/admin/faults', { body: { errorRate: 2 } })).status).toBe(400);
     expect((await call(sim.url, 'POST', '/admin/faults', { body: { jitter: 1 } })).status).toBe(400);
     expect(() => sim.setFaults({ dropRate: -1 })).toThrow();
-    expect((await call(sim.url, 'GET', '/admin/faults')).body.faults).toEqual({ latencyMs: 0, errorRate: 0, dropRate: 0 });
+    expect((await call(sim.url, 'POST', '/admin/faults', { body: { postAnswerDelayMs: -5 } })).status).toBe(400);
+    expect(() => sim.setFaults({ postAnswerDelayMs: Number.NaN })).toThrow(/postAnswerDelayMs/);
+    expect((await call(sim.url, 'GET', '/admin/faults')).body.faults).toEqual({ latencyMs: 0, errorRate: 0, dropRate: 0, postAnswerDelayMs: 0 });
   });
 });
 

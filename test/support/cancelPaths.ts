@@ -1,0 +1,39 @@
+/**
+ * The three ways to cancel a job (DESIGN.md rule 4): signal `cancel`, Update `requestCancel`, and
+ * native workflow cancellation (the UI button). Each helper returns once the workflow has handled
+ * the request, so a test can look at the job right after it.
+ */
+import { cancelSignal, requestCancelUpdate, type CancelAnswer, type CancelRequest, type CancelVia } from '../../contract';
+import { waitUntilRequestsHandled } from './history';
+import type { JobHandle } from './jobHarness';
+
+export const CANCEL_PATHS: readonly CancelVia[] = ['signal', 'update', 'workflow-cancel'];
+
+export interface Canceller {
+  requestedBy: string;
+  reason: string;
+}
+
+/** Sends a cancel through `via`; an Update's answer is returned, the other paths answer nothing. */
+export async function requestCancel(handle: JobHandle, via: CancelVia, who: Canceller): Promise<CancelAnswer | undefined> {
+  switch (via) {
+    case 'signal':
+      await handle.signal(cancelSignal, who);
+      await waitUntilRequestsHandled(handle);
+      return undefined;
+    case 'update':
+      // executeUpdate returns once the workflow has run the handler.
+      return handle.executeUpdate(requestCancelUpdate, { args: [who] });
+    case 'workflow-cancel':
+      await handle.cancel();
+      await waitUntilRequestsHandled(handle);
+      return undefined;
+  }
+}
+
+/** What status.cancel must hold after a cancel through `via` (native cancellation carries no who/why). */
+export function expectedCancelRecord(via: CancelVia, who: Canceller): Omit<CancelRequest, 'at'> {
+  return via === 'workflow-cancel'
+    ? { requestedBy: 'temporal', reason: 'workflow cancellation requested', via }
+    : { requestedBy: who.requestedBy, reason: who.reason, via };
+}
