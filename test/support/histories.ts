@@ -5,6 +5,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { E2EStack } from './stack';
 
 export const HISTORIES_DIR = fileURLToPath(new URL('../replay/histories/', import.meta.url));
@@ -13,5 +14,5 @@ export async function saveHistory(stack: E2EStack, jobId: string, name: string):
   if (process.env.SHALE_RECORD_HISTORIES !== '1') return;
   const history = await stack.client.temporal.workflow.getHandle(jobId).fetchHistory();
   await mkdir(HISTORIES_DIR, { recursive: true });
-  await writeFile(`${HISTORIES_DIR}${name}.json`, JSON.stringify(history));
+  await writeFile(`${HISTORIES_DIR}${name}.json`, historyToJSON(history));
 }
