@@ -10,13 +10,15 @@ import {
   type BatchSnapshot,
   type ClusterChoice,
   type KillResult,
+  type ReconcileInput,
   type RouteInput,
   type ShaleActivities,
   type SubmitInput,
   type SubmitResult,
   type WaitInput,
 } from '../contract';
-import type { ClusterDirectory } from './clusters/cluster';
+import { ClusterLostError, type ClusterDirectory } from './clusters/cluster';
+import { LOST_EMR_STATES } from './clusters/emrClusters';
 import type { HealthProbe } from './clusters/health';
 import { candidateGroups } from './clusters/routing';
 import { translatingErrors } from './failures';
@@ -37,6 +39,8 @@ export interface ActivityDeps {
   heartbeatIntervalMs?: number;
   /** Lines of Livy's log kept on the job once the batch ends. */
   logTailLines?: number;
+  /** How often a waiting job checks its cluster's EMR state (where known). */
+  clusterCheckIntervalMs?: number;
 }
 
 async function findByName(client: LivyClient, name: string): Promise<LivyBatch | undefined> {
@@ -117,6 +121,16 @@ export function createActivities(deps: ActivityDeps): ShaleActivities {
       const abort = new AbortController();
       ctx.cancellationSignal.addEventListener('abort', () => abort.abort(ctx.cancellationSignal.reason), { once: true });
       const window = setTimeout(() => abort.abort('window'), input.windowSeconds * 1000);
+      // A terminated cluster gives no signal through Livy: watch its EMR state beside the batch.
+      const stateOf = deps.clusters.stateOf?.bind(deps.clusters);
+      const watchdog = stateOf
+        ? setInterval(async () => {
+            const emrState = await stateOf(input.cluster);
+            if (emrState && LOST_EMR_STATES.has(emrState)) {
+              abort.abort(new ClusterLostError(`cluster ${input.cluster} is ${emrState}; batch ${input.batchName} went with it`));
+            }
+          }, deps.clusterCheckIntervalMs ?? 15_000)
+        : undefined;
       return whileHeartbeating(heartbeatMs, () => ({ knownState: input.knownState }), () =>
         translatingErrors(
           async () => {
@@ -139,7 +153,15 @@ export function createActivities(deps: ActivityDeps): ShaleActivities {
           // Past the watcher's grace period an unreachable Livy is the workflow's to handle (cluster loss).
           { nonRetryable: true },
         ),
-      ).finally(() => clearTimeout(window));
+      ).finally(() => {
+        clearTimeout(window);
+        clearInterval(watchdog);
+      });
+    },
+
+    async reconcileBatch(input: ReconcileInput): Promise<BatchSnapshot | undefined> {
+      const batch = await translatingErrors(() => findByName(deps.livy.for(input.livyUrl), input.batchName));
+      return batch && toSnapshot(batch);
     },
 
     /** Rule 4: read the state, DELETE only a live batch that is ours, then confirm it is gone. */

@@ -62,9 +62,17 @@ export interface KillResult {
   log?: string[];
 }
 
+export interface ReconcileInput {
+  cluster: string;
+  livyUrl: string;
+  batchName: string;
+}
+
 export interface ShaleActivities {
   routeJob(input: RouteInput): Promise<ClusterChoice>;
   submitBatch(input: SubmitInput): Promise<SubmitResult>;
   waitForBatchChange(input: WaitInput): Promise<BatchSnapshot>;
   killBatch(input: BatchRef): Promise<KillResult>;
+  /** Rule 5: looks a lost batch up by name; its snapshot if Livy still has it, else undefined. */
+  reconcileBatch(input: ReconcileInput): Promise<BatchSnapshot | undefined>;
 }

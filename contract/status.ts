@@ -56,6 +56,8 @@ export interface JobStatus {
   finishedAt?: string;
   attempts: AttemptRecord[];
   budgets: { appFailures: number; appRetries: number; infraFailures: number; infraRetries: number };
+  /** Clusters this job lost (terminated, or Livy unreachable past its grace): never routed to again. */
+  lostClusters?: string[];
   nextAttemptAt?: string;
   cancel?: CancelRequest;
   lastError?: JobError;

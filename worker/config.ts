@@ -50,6 +50,20 @@ export const workerConfigSchema = z.strictObject({
       caFile: z.string().optional(),
     })
     .default({ requestTimeoutMs: 15_000, pollIntervalMs: 10_000, unreachableGraceSeconds: 120 }),
+  /** EMR discovery beside the static clusters; credentials and region from the AWS SDK's default chain. */
+  emr: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      region: z.string().optional(),
+      /** API endpoint override (e.g. a moto server in tests). */
+      endpoint: z.url().optional(),
+      cacheTtlMs: z.number().int().positive().default(15_000),
+      /** How often a running job checks that its cluster is still alive. */
+      stateCheckIntervalMs: z.number().int().positive().default(15_000),
+      /** Only clusters carrying all these tags are Shale's. */
+      requiredTags: z.record(z.string(), z.string()).default({}),
+    })
+    .default({ enabled: false, cacheTtlMs: 15_000, stateCheckIntervalMs: 15_000, requiredTags: {} }),
   sqlRunnerUri: z.string().min(1).default('s3://shale-artifacts/shale/sql_runner.py'),
   sizes: z.partialRecord(z.enum(SIZE_PRESETS), sizeSettings).default({}),
   worker: z
@@ -89,6 +103,8 @@ const ENV_OVERRIDES: Array<[string, (c: Record<string, any>, v: string) => void]
   ['SHALE_TEMPORAL_NAMESPACE', (c, v) => (section(c, 'temporal').namespace = v)],
   ['SHALE_TASK_QUEUE', (c, v) => (section(c, 'temporal').taskQueue = v)],
   ['SHALE_LIVY_POLL_INTERVAL_MS', (c, v) => (section(c, 'livy').pollIntervalMs = Number(v))],
+  ['SHALE_EMR_ENABLED', (c, v) => ((c.emr ??= {}).enabled = v === 'true' || v === '1')],
+  ['SHALE_EMR_ENDPOINT', (c, v) => ((c.emr ??= {}).endpoint = v)],
   ['SHALE_SQL_RUNNER_URI', (c, v) => (c.sqlRunnerUri = v)],
   ['SHALE_LOG_LEVEL', (c, v) => (section(c, 'worker').logLevel = v.toUpperCase())],
 ];

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities/createActivities';
 import { StaticClusters, type ClusterDirectory } from '../activities/clusters/cluster';
+import { CombinedClusters, EmrClusters } from '../activities/clusters/emrClusters';
 import { HealthProbe } from '../activities/clusters/health';
 import { BatchWatcher } from '../activities/livy/batchWatcher';
 import { LivyClients } from '../activities/livy/client';
@@ -40,8 +41,20 @@ export async function createShaleWorker(config: WorkerConfig, options: CreateWor
     pollIntervalMs: config.livy.pollIntervalMs,
     unreachableGraceMs: config.livy.unreachableGraceSeconds * 1000,
   });
+  const staticClusters = new StaticClusters(config.clusters.map((c) => ({ ...c })));
+  const emr = config.emr.enabled
+    ? new EmrClusters({
+        region: config.emr.region,
+        endpoint: config.emr.endpoint,
+        cacheTtlMs: config.emr.cacheTtlMs,
+        // Fresh enough that each periodic check sees the current state, shared by every job on the cluster.
+        stateTtlMs: config.emr.stateCheckIntervalMs / 2,
+        requiredTags: config.emr.requiredTags,
+      })
+    : undefined;
   const activities = createActivities({
-    clusters: options.clusters ?? new StaticClusters(config.clusters.map((c) => ({ ...c }))),
+    clusters: options.clusters ?? (emr ? new CombinedClusters([staticClusters, emr]) : staticClusters),
+    clusterCheckIntervalMs: config.emr.stateCheckIntervalMs,
     livy,
     watcher,
     health: new HealthProbe(livy),
@@ -67,6 +80,7 @@ export async function createShaleWorker(config: WorkerConfig, options: CreateWor
         await worker.run();
       } finally {
         watcher.stop();
+        emr?.close();
         await livy.close();
         if (!options.connection) await connection.close();
       }

@@ -36,3 +36,9 @@ export const killing = proxyActivities<Pick<ShaleActivities, 'killBatch'>>({
   heartbeatTimeout: '1 minute',
   retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10 },
 });
+
+/** A single look-up by name after a batch went missing: short, and retried a few times. */
+export const reconciling = proxyActivities<Pick<ShaleActivities, 'reconcileBatch'>>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 3 },
+});

@@ -26,6 +26,7 @@ import {
   statusQuery,
   type AttemptOutcome,
   type BatchRef,
+  type BatchSnapshot,
   type CancelAnswer,
   type CancelArgs,
   type CancelVia,
@@ -35,7 +36,7 @@ import {
   type JobStatus,
   type SparkJobInput,
 } from '../contract';
-import { killing, routing, submitting, tracking } from './activityStubs';
+import { killing, reconciling, routing, submitting, tracking } from './activityStubs';
 import { backoffSeconds } from './backoff';
 import { raceDeadline, startDeadline } from './deadline';
 import { jobErrorForFinishedBatch, jobErrorFrom } from './failures';
@@ -121,7 +122,6 @@ class SparkJob {
   }
 
   private async runAttempts(): Promise<void> {
-    const exclude: string[] = [];
     let resumed = this.input.resume?.tracking;
     for (;;) {
       let result: AttemptResult | 'queue-timeout';
@@ -129,7 +129,7 @@ class SparkJob {
         result = await this.track(resumed.ref, resumed.knownState);
         resumed = undefined;
       } else {
-        result = await this.attempt(exclude);
+        result = await this.attempt();
       }
       if (result === 'queue-timeout') {
         this.record.status.lastError = {
@@ -152,6 +152,7 @@ class SparkJob {
         return;
       }
       const { error } = result;
+      this.noteLostCluster(error);
       this.record.recordError(error);
       this.record.finishAttempt(OUTCOME_BY_CLASS[error.class], error.message);
       if (!this.record.canRetry(error)) {
@@ -163,14 +164,21 @@ class SparkJob {
   }
 
   /** Routes, submits and tracks attempt n+1. */
-  private async attempt(exclude: string[]): Promise<AttemptResult | 'queue-timeout'> {
+  private async attempt(): Promise<AttemptResult | 'queue-timeout'> {
     const n = this.record.status.attempts.length + 1;
+    const lost = this.record.status.lostClusters ?? [];
     let choice: ClusterChoice | undefined;
     try {
-      choice = await this.route(n, exclude);
+      choice = await this.route(n, lost);
     } catch (err) {
       if (isCancellation(err)) throw err;
-      return { kind: 'failed', error: jobErrorFrom(err) };
+      const error = jobErrorFrom(err);
+      if (error.type === ErrorType.NoMatchingCluster && lost.length > 0) {
+        // Everything the route allows has been lost: say so, not "no match".
+        const message = `no healthy cluster left for the route after losing ${lost.join(', ')}`;
+        return { kind: 'failed', error: { type: ErrorType.ClusterLost, class: 'fatal', message } };
+      }
+      return { kind: 'failed', error };
     }
     if (!choice) return 'queue-timeout';
 
@@ -212,7 +220,8 @@ class SparkJob {
   }
 
   /** Waits for state changes until the batch ends, recording only changes (rule 2). */
-  private async track(ref: BatchRef, initialState: string): Promise<AttemptResult> {
+  private async track(initialRef: BatchRef, initialState: string): Promise<AttemptResult> {
+    let ref = initialRef;
     const deadline = startDeadline(this.runSecondsLeft());
     try {
       let state = initialState;
@@ -226,7 +235,15 @@ class SparkJob {
           );
         } catch (err) {
           if (isCancellation(err)) throw err;
-          return { kind: 'failed', error: jobErrorFrom(err) };
+          const error = jobErrorFrom(err);
+          const found = await this.reconcile(ref, error);
+          if (!found) return { kind: 'failed', error };
+          // Livy still has a batch by our name (e.g. it recovered under a new id): adopt it.
+          ref = { ...ref, batchId: found.batchId };
+          this.record.recordBatch(found);
+          state = found.state;
+          this.reflectBatchState(state);
+          continue;
         }
         if (result.expired) return this.killForRunTimeout(ref);
         this.record.recordBatch(result.value);
@@ -238,6 +255,25 @@ class SparkJob {
     } finally {
       deadline?.clear();
     }
+  }
+
+  /** Rule 5: before calling a batch lost, look it up by name on its cluster. A dead cluster is not asked. */
+  private async reconcile(ref: BatchRef, error: JobError): Promise<BatchSnapshot | undefined> {
+    if (error.type !== ErrorType.BatchLost) return undefined;
+    try {
+      return await reconciling.reconcileBatch({ cluster: ref.cluster, livyUrl: ref.livyUrl, batchName: ref.batchName });
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      return undefined;
+    }
+  }
+
+  /** A cluster that died under the job is never chosen again for it. */
+  private noteLostCluster(error: JobError): void {
+    const cluster = this.record.currentAttempt?.cluster;
+    if (!cluster || (error.type !== ErrorType.ClusterLost && error.type !== ErrorType.LivyUnreachable)) return;
+    const lost = (this.record.status.lostClusters ??= []);
+    if (!lost.includes(cluster)) lost.push(cluster);
   }
 
   private runSecondsLeft(): number | undefined {

@@ -13,6 +13,13 @@ export interface Cluster {
 /** Where clusters come from: static config today, EMR discovery beside it (issue 3). */
 export interface ClusterDirectory {
   list(): Promise<Cluster[]>;
+  /** The cluster's EMR state, where the directory knows it (static endpoints have none). */
+  stateOf?(clusterId: string): Promise<string | undefined>;
+}
+
+/** The cluster under a job went away (EMR terminated it): the workflow fails over. */
+export class ClusterLostError extends Error {
+  override readonly name = 'ClusterLostError';
 }
 
 export class StaticClusters implements ClusterDirectory {

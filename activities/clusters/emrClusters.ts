@@ -15,6 +15,7 @@ export interface EmrClustersOptions {
   region?: string;
   endpoint?: string;
   cacheTtlMs?: number;
+  stateTtlMs?: number;
   /** Only clusters carrying all these tags are Shale's (e.g. { 'shale:enabled': 'true' }). */
   requiredTags?: Record<string, string>;
 }
@@ -43,6 +44,7 @@ export function toCluster(emr: EmrCluster): Cluster | undefined {
 export class EmrClusters implements ClusterDirectory {
   private readonly emr: EMRClient;
   private cached?: { at: number; clusters: Promise<Cluster[]> };
+  private readonly states = new Map<string, { at: number; state: Promise<string | undefined> }>();
 
   constructor(private readonly options: EmrClustersOptions = {}) {
     this.emr = new EMRClient({ region: options.region, ...(options.endpoint ? { endpoint: options.endpoint } : {}) });
@@ -58,10 +60,20 @@ export class EmrClusters implements ClusterDirectory {
     return this.cached.clusters;
   }
 
-  /** The cluster's current EMR state, uncached: used to tell a dead cluster from a slow Livy. */
-  async stateOf(clusterId: string): Promise<string | undefined> {
-    const { Cluster } = await this.emr.send(new DescribeClusterCommand({ ClusterId: clusterId }));
-    return Cluster?.Status?.State;
+  /**
+   * The cluster's EMR state, cached for a moment so every job watching a cluster costs one
+   * DescribeCluster per interval, not one each. Unknown ids answer undefined.
+   */
+  stateOf(clusterId: string): Promise<string | undefined> {
+    const ttl = this.options.stateTtlMs ?? 5_000;
+    const hit = this.states.get(clusterId);
+    if (hit && Date.now() - hit.at < ttl) return hit.state;
+    const state = this.emr
+      .send(new DescribeClusterCommand({ ClusterId: clusterId }))
+      .then((d) => d.Cluster?.Status?.State as string | undefined)
+      .catch(() => undefined);
+    this.states.set(clusterId, { at: Date.now(), state });
+    return state;
   }
 
   invalidate(): void {
@@ -91,5 +103,13 @@ export class CombinedClusters implements ClusterDirectory {
 
   async list(): Promise<Cluster[]> {
     return (await Promise.all(this.sources.map((s) => s.list()))).flat();
+  }
+
+  async stateOf(clusterId: string): Promise<string | undefined> {
+    for (const source of this.sources) {
+      const state = await source.stateOf?.(clusterId);
+      if (state) return state;
+    }
+    return undefined;
   }
 }

@@ -4,6 +4,7 @@ import 'vitest';
 declare module 'vitest' {
   export interface ProvidedContext {
     temporalAddress: string;
+    motoEndpoint: string;
     tools: { temporal: string; temporalTestServer: string; motoServer: string };
   }
 }

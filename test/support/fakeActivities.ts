@@ -81,6 +81,7 @@ export class FakeCluster {
   readonly submits: string[] = [];
   /** Every killBatch call (each reads the state; only some DELETE). */
   readonly kills: string[] = [];
+  reconciles = 0;
   /** The Livy calls that change something, in order: `POST <name>` and `DELETE <name>`. */
   readonly livyCalls: string[] = [];
   private readonly batches = new Map<string, FakeBatch>();
@@ -186,6 +187,11 @@ export class FakeCluster {
             new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true })),
           ]);
         }
+      },
+      // A lost batch is gone for good in the fake: the look-up by name finds nothing.
+      reconcileBatch: async (): Promise<BatchSnapshot | undefined> => {
+        this.reconciles++;
+        return undefined;
       },
       killBatch: async (ref: BatchRef): Promise<KillResult> => {
         this.kills.push(ref.batchName);
