@@ -17,7 +17,10 @@ import {
   type SubmitResult,
   type WaitInput,
 } from '../contract';
-import { ClusterLostError, type ClusterDirectory } from './clusters/cluster';
+import { ClusterLostError, type Cluster, type ClusterDirectory } from './clusters/cluster';
+import type { CircuitBreakers } from './clusters/breaker';
+import type { SubmissionRateLimiter } from './clusters/rateLimiter';
+import { sizePolicyViolation, type TeamSizePolicy } from './sizePolicy';
 import { LOST_EMR_STATES } from './clusters/emrClusters';
 import type { HealthProbe } from './clusters/health';
 import { candidateGroups } from './clusters/routing';
@@ -41,6 +44,16 @@ export interface ActivityDeps {
   logTailLines?: number;
   /** How often a waiting job checks its cluster's EMR state (where known). */
   clusterCheckIntervalMs?: number;
+  breakers?: CircuitBreakers;
+  rateLimiter?: SubmissionRateLimiter;
+  /** Per-team sizing caps, by team name ('*' for everyone else). */
+  teams?: Record<string, TeamSizePolicy>;
+}
+
+/** Failures that say the cluster, not the job, is in trouble: they count against its breaker. */
+function countsAgainstCluster(err: unknown): boolean {
+  if (err instanceof ClusterLostError) return true;
+  return isLivyError(err) && (err.kind === 'unreachable' || err.kind === 'server-error' || err.kind === 'capacity');
 }
 
 async function findByName(client: LivyClient, name: string): Promise<LivyBatch | undefined> {
@@ -65,6 +78,35 @@ export function createActivities(deps: ActivityDeps): ShaleActivities {
     }
   }
 
+  /** Rule 1: look the attempt's name up first, adopt it if present, else POST (rate-limited per cluster). */
+  async function submitOnce(client: LivyClient, input: SubmitInput): Promise<SubmitResult> {
+    const existing = await findByName(client, input.batchName);
+    if (existing) return { ...toSnapshot(existing), adopted: true };
+    const request = buildBatchRequest(input.spec, input.batchName, deps.batchSettings);
+    await deps.rateLimiter?.take(input.cluster);
+    try {
+      return { ...toSnapshot(await client.createBatch(request)), adopted: false };
+    } catch (err) {
+      // Someone (an earlier try whose answer we lost) created it between our GET and POST.
+      if (!isLivyError(err, 'duplicate-name')) throw err;
+      const again = await findByName(client, input.batchName);
+      if (again) return { ...toSnapshot(again), adopted: true };
+      throw err;
+    }
+  }
+
+  /** Health as routing sees it: an open breaker keeps a cluster out; a good probe closes a half-open one. */
+  async function checkCluster(cluster: Cluster) {
+    const position = deps.breakers?.position(cluster.id) ?? 'closed';
+    if (position === 'open') {
+      const until = new Date(deps.breakers!.reopensAt(cluster.id)!).toISOString();
+      return { healthy: false, load: 0, detail: `circuit open after repeated infra failures, until ${until}` };
+    }
+    const health = await deps.health.check(cluster);
+    if (position === 'half-open' && health.healthy) deps.breakers!.recordSuccess(cluster.id);
+    return health;
+  }
+
   return {
     async routeJob(input: RouteInput): Promise<ClusterChoice> {
       const clusters = await deps.clusters.list();
@@ -79,7 +121,7 @@ export function createActivities(deps: ActivityDeps): ShaleActivities {
       }
       const unhealthy: string[] = [];
       for (const group of groups) {
-        const checked = await Promise.all(group.clusters.map(async (c) => ({ c, h: await deps.health.check(c) })));
+        const checked = await Promise.all(group.clusters.map(async (c) => ({ c, h: await checkCluster(c) })));
         const healthy = checked.filter((x) => x.h.healthy).sort((a, b) => a.h.load - b.h.load);
         const best = healthy[0];
         if (best) {
@@ -95,20 +137,17 @@ export function createActivities(deps: ActivityDeps): ShaleActivities {
       });
     },
 
-    /** Rule 1: look the attempt's name up first, adopt it if present, else POST. */
     async submitBatch(input: SubmitInput): Promise<SubmitResult> {
+      const violation = sizePolicyViolation(input.spec, deps.teams ?? {}, deps.batchSettings.sizes);
+      if (violation) throw ApplicationFailure.create({ type: ErrorType.PolicyViolation, message: violation, nonRetryable: true });
       const client = deps.livy.for(input.livyUrl);
       return translatingErrors(async () => {
-        const existing = await findByName(client, input.batchName);
-        if (existing) return { ...toSnapshot(existing), adopted: true };
-        const request = buildBatchRequest(input.spec, input.batchName, deps.batchSettings);
         try {
-          return { ...toSnapshot(await client.createBatch(request)), adopted: false };
+          const result = await submitOnce(client, input);
+          deps.breakers?.recordSuccess(input.cluster);
+          return result;
         } catch (err) {
-          // Someone (an earlier try whose answer we lost) created it between our GET and POST.
-          if (!isLivyError(err, 'duplicate-name')) throw err;
-          const again = await findByName(client, input.batchName);
-          if (again) return { ...toSnapshot(again), adopted: true };
+          if (countsAgainstCluster(err)) deps.breakers?.recordFailure(input.cluster);
           throw err;
         }
       });
@@ -131,25 +170,30 @@ export function createActivities(deps: ActivityDeps): ShaleActivities {
             }
           }, deps.clusterCheckIntervalMs ?? 15_000)
         : undefined;
+      const waitOnce = async (): Promise<BatchSnapshot> => {
+        let snapshot: BatchSnapshot;
+        try {
+          snapshot = await deps.watcher.waitForChange(input.livyUrl, input.batchId, input.batchName, input.knownState, abort.signal);
+        } catch (err) {
+          if (abort.signal.reason !== 'window') throw err;
+          const batch = await client.getBatch(input.batchId).catch((e) => {
+            throw isLivyError(e, 'not-found') ? new BatchLostError(`batch ${input.batchId} (${input.batchName}) is lost: 404`) : e;
+          });
+          if (!isSameBatch(batch, input.batchId, input.batchName)) {
+            throw new BatchLostError(`batch ${input.batchId} is now named ${(batch as LivyBatch).name}: Livy restarted and reused the id`);
+          }
+          snapshot = toSnapshot(batch);
+        }
+        if (isTerminalBatchState(snapshot.state)) snapshot.log = (await logTail(client, input.batchId)) ?? snapshot.log;
+        return snapshot;
+      };
       return whileHeartbeating(heartbeatMs, () => ({ knownState: input.knownState }), () =>
         translatingErrors(
-          async () => {
-            let snapshot: BatchSnapshot;
-            try {
-              snapshot = await deps.watcher.waitForChange(input.livyUrl, input.batchId, input.batchName, input.knownState, abort.signal);
-            } catch (err) {
-              if (abort.signal.reason !== 'window') throw err;
-              const batch = await client.getBatch(input.batchId).catch((e) => {
-                throw isLivyError(e, 'not-found') ? new BatchLostError(`batch ${input.batchId} (${input.batchName}) is lost: 404`) : e;
-              });
-              if (!isSameBatch(batch, input.batchId, input.batchName)) {
-                throw new BatchLostError(`batch ${input.batchId} is now named ${(batch as LivyBatch).name}: Livy restarted and reused the id`);
-              }
-              snapshot = toSnapshot(batch);
-            }
-            if (isTerminalBatchState(snapshot.state)) snapshot.log = (await logTail(client, input.batchId)) ?? snapshot.log;
-            return snapshot;
-          },
+          () =>
+            waitOnce().catch((err) => {
+              if (countsAgainstCluster(err)) deps.breakers?.recordFailure(input.cluster);
+              throw err;
+            }),
           // Past the watcher's grace period an unreachable Livy is the workflow's to handle (cluster loss).
           { nonRetryable: true },
         ),

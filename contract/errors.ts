@@ -18,6 +18,7 @@ export const ErrorType = {
   NoMatchingCluster: 'NoMatchingCluster',
   NoHealthyCluster: 'NoHealthyCluster',
   JobNotFound: 'JobNotFound',
+  PolicyViolation: 'PolicyViolation',
 } as const;
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
 
@@ -49,4 +50,5 @@ export const NON_RETRYABLE_ACTIVITY_ERRORS: string[] = [
   ErrorType.LivyNotFound,
   ErrorType.BatchLost,
   ErrorType.NoMatchingCluster,
+  ErrorType.PolicyViolation,
 ];

@@ -64,6 +64,23 @@ export const workerConfigSchema = z.strictObject({
       requiredTags: z.record(z.string(), z.string()).default({}),
     })
     .default({ enabled: false, cacheTtlMs: 15_000, stateCheckIntervalMs: 15_000, requiredTags: {} }),
+  /** Per-cluster storm protection. */
+  clusterHealth: z
+    .strictObject({
+      /** Consecutive infra failures that open a cluster's circuit breaker. */
+      breakerFailureThreshold: z.number().int().positive().default(3),
+      breakerCoolDownSeconds: z.number().positive().default(60),
+      submissionsPerSecond: z.number().positive().default(5),
+      submissionBurst: z.number().int().positive().default(10),
+    })
+    .default({ breakerFailureThreshold: 3, breakerCoolDownSeconds: 60, submissionsPerSecond: 5, submissionBurst: 10 }),
+  /** Per-team sizing caps; '*' applies to teams not listed. */
+  teams: z
+    .record(
+      z.string().regex(/^(\*|[a-z][a-z0-9-]{1,39})$/, "a team name or '*'"),
+      z.strictObject({ maxSize: z.enum(SIZE_PRESETS).optional(), allowSizeOverrides: z.boolean().default(false) }),
+    )
+    .default({}),
   sqlRunnerUri: z.string().min(1).default('s3://shale-artifacts/shale/sql_runner.py'),
   sizes: z.partialRecord(z.enum(SIZE_PRESETS), sizeSettings).default({}),
   worker: z

@@ -6,6 +6,8 @@ import { createActivities } from '../activities/createActivities';
 import { StaticClusters, type ClusterDirectory } from '../activities/clusters/cluster';
 import { CombinedClusters, EmrClusters } from '../activities/clusters/emrClusters';
 import { HealthProbe } from '../activities/clusters/health';
+import { CircuitBreakers } from '../activities/clusters/breaker';
+import { SubmissionRateLimiter } from '../activities/clusters/rateLimiter';
 import { BatchWatcher } from '../activities/livy/batchWatcher';
 import { LivyClients } from '../activities/livy/client';
 import { livyAuthHeader, sizeSettingsOf, type WorkerConfig } from './config';
@@ -55,6 +57,12 @@ export async function createShaleWorker(config: WorkerConfig, options: CreateWor
   const activities = createActivities({
     clusters: options.clusters ?? (emr ? new CombinedClusters([staticClusters, emr]) : staticClusters),
     clusterCheckIntervalMs: config.emr.stateCheckIntervalMs,
+    breakers: new CircuitBreakers({
+      failureThreshold: config.clusterHealth.breakerFailureThreshold,
+      coolDownMs: config.clusterHealth.breakerCoolDownSeconds * 1000,
+    }),
+    rateLimiter: new SubmissionRateLimiter({ perSecond: config.clusterHealth.submissionsPerSecond, burst: config.clusterHealth.submissionBurst }),
+    teams: config.teams,
     livy,
     watcher,
     health: new HealthProbe(livy),
