@@ -1,7 +1,8 @@
 /**
  * `make demo`: the local stack and a handful of jobs that show Shale's lifecycle — success on
- * Spark 3 and on Spark 2, an app failure retried, a SQL job, and a cancellation — with live
- * progress and a summary. `--keep` leaves the stack up for the Web UI and the CLI.
+ * Spark 3 and on Spark 2, an app failure retried, a SQL job, a cancellation, and a job whose EMR
+ * cluster is terminated mid-run and that finishes on the other one — with live progress and a
+ * summary. The clusters are found through a real EMR API (moto). `--keep` leaves the stack up.
  */
 import { spawn } from 'node:child_process';
 import { mkdir, open, writeFile } from 'node:fs/promises';
@@ -11,7 +12,9 @@ import { formatDuration, isTerminalJobState, type JobStatus } from '../../contra
 import { table } from '../../client/format';
 import { ShaleClient } from '../../client/shaleClient';
 import { startLivySimulator, type LivySimulator } from '../livy-sim';
+import { EMRClient, RunJobFlowCommand, TerminateJobFlowsCommand } from '@aws-sdk/client-emr';
 import { startDevServer, stopProcess } from '../stack/devServer';
+import { MOTO_ENV, startMoto } from '../stack/moto';
 import { freePort } from '../stack/ports';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -23,6 +26,11 @@ interface DemoJob {
   spec: Record<string, unknown>;
   cancelWhenRunning?: boolean;
 }
+
+const FAILOVER: DemoJob = {
+  label: 'cluster terminated, fails over',
+  spec: { name: 'nightly-aggregates', kind: 'pyspark', file: 's3://acme-jobs/aggregates.py', conf: { 'shale.sim.durationMs': '8000' } },
+};
 
 const JOBS: DemoJob[] = [
   {
@@ -53,28 +61,37 @@ async function main(): Promise<void> {
   const runDir = `${ROOT}.run/demo`;
   await mkdir(runDir, { recursive: true });
 
-  say('starting the local stack: Temporal dev server (UI :8233), two Livy simulators, a Shale worker');
-  const server = await startDevServer({ headless: false, uiPort: 8233, port: await freePort(), dbFile: `${runDir}/temporal.db` });
+  say('starting the local stack: Temporal dev server (UI :8233), EMR API (moto), two EMR clusters with Livy (simulated), a Shale worker');
+  const [server, moto] = await Promise.all([
+    startDevServer({ headless: false, uiPort: 8233, port: await freePort(), dbFile: `${runDir}/temporal.db` }),
+    startMoto(),
+  ]);
   const [spark2, spark3] = await Promise.all([
     startLivySimulator({ name: 'emr5-spark2', startingMs: 500 }),
     startLivySimulator({ name: 'emr6-spark3', startingMs: 500 }),
   ]);
+  const emr = new EMRClient({ endpoint: moto.endpoint, region: MOTO_ENV.AWS_REGION, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+  const clusters = {
+    [await createEmrCluster(emr, 'etl-emr5', 'emr-5.36.0', spark2.url)]: { name: 'etl-emr5', sim: spark2 },
+    [await createEmrCluster(emr, 'etl-emr6', 'emr-6.15.0', spark3.url)]: { name: 'etl-emr6', sim: spark3 },
+  };
+  const clusterName = (id?: string) => (id && clusters[id]?.name) || id || '';
   const configPath = `${runDir}/shale.yaml`;
   await writeFile(
     configPath,
     toYaml({
       temporal: { address: server.address, taskQueue: 'shale' },
-      clusters: [
-        { id: 'emr5-spark2', livyUrl: spark2.url, sparkVersion: '2', pool: 'default' },
-        { id: 'emr6-spark3', livyUrl: spark3.url, sparkVersion: '3', pool: 'default' },
-      ],
-      livy: { pollIntervalMs: 500 },
+      emr: { enabled: true, endpoint: moto.endpoint, region: MOTO_ENV.AWS_REGION, cacheTtlMs: 1000, stateCheckIntervalMs: 1000, requiredTags: { 'shale:demo': 'true' } },
+      livy: { pollIntervalMs: 500, unreachableGraceSeconds: 10 },
       sqlRunnerUri: 's3://acme-platform/shale/sql_runner.py',
     }),
   );
   // The worker's JSON log (one line per lifecycle event) goes to a file, to keep the demo readable.
   const workerLog = await open(`${runDir}/worker.log`, 'w');
-  const worker = spawn(`${ROOT}bin/shale`, ['worker', '--config', configPath], { stdio: ['ignore', workerLog.fd, workerLog.fd] });
+  const worker = spawn(`${ROOT}bin/shale`, ['worker', '--config', configPath], {
+    stdio: ['ignore', workerLog.fd, workerLog.fd],
+    env: { ...process.env, ...MOTO_ENV },
+  });
   const client = await ShaleClient.connect({ address: server.address, taskQueue: 'shale', identity: 'demo@shale' });
 
   const stopAll = async () => {
@@ -82,7 +99,8 @@ async function main(): Promise<void> {
     await stopProcess(worker, 10_000);
     await workerLog.close();
     await Promise.all([spark2.close(), spark3.close()]);
-    await server.stop();
+    emr.destroy();
+    await Promise.all([server.stop(), moto.stop()]);
   };
 
   try {
@@ -92,7 +110,22 @@ async function main(): Promise<void> {
       ids.set(jobId, job);
       say(`submitted ${job.spec.name} as ${jobId}: ${job.label}`);
     }
-    const finals = await watch(client, ids);
+    const finals = await watch(client, ids, clusterName);
+
+    say('');
+    say('failover: a job whose EMR cluster is terminated while it runs');
+    const { jobId: failoverId } = await client.submit({ team: 'demo', ...FAILOVER.spec });
+    ids.set(failoverId, FAILOVER);
+    say(`submitted ${FAILOVER.spec.name} as ${failoverId}: ${FAILOVER.label}`);
+    const failover = await watch(client, new Map([[failoverId, FAILOVER]]), clusterName, async (status) => {
+      const attempt = status.attempts[0];
+      if (status.state !== 'RUNNING' || status.attempts.length !== 1 || !attempt?.cluster) return false;
+      say(`terminating EMR cluster ${clusterName(attempt.cluster)} (${attempt.cluster}) under attempt 1 (its Livy goes down with it)`);
+      await clusters[attempt.cluster]!.sim.stop();
+      await emr.send(new TerminateJobFlowsCommand({ JobFlowIds: [attempt.cluster] }));
+      return true;
+    });
+    finals.set(failoverId, failover.get(failoverId)!);
     say('');
     say(table([
       ['JOB', 'SCENARIO', 'STATE', 'ATTEMPTS', 'CLUSTERS', 'POSTS', 'DELETES', 'TOOK'],
@@ -101,7 +134,7 @@ async function main(): Promise<void> {
         ids.get(s.jobId)!.label,
         s.state,
         s.attempts.map((a) => `${a.n}:${a.outcome ?? '?'}`).join(' '),
-        [...new Set(s.attempts.map((a) => a.cluster))].join(','),
+        [...new Set(s.attempts.map((a) => clusterName(a.cluster)))].join(' → '),
         String(countCalls([spark2, spark3], 'POST', s)),
         String(countCalls([spark2, spark3], 'DELETE', s)),
         formatDuration((Date.parse(s.finishedAt ?? s.updatedAt) - Date.parse(s.createdAt)) / 1000),
@@ -120,12 +153,37 @@ async function main(): Promise<void> {
   }
 }
 
+async function createEmrCluster(emr: EMRClient, name: string, releaseLabel: string, livyUrl: string): Promise<string> {
+  const out = await emr.send(
+    new RunJobFlowCommand({
+      Name: name,
+      ReleaseLabel: releaseLabel,
+      Applications: [{ Name: 'Spark' }, { Name: 'Livy' }],
+      Instances: { InstanceCount: 3, MasterInstanceType: 'm5.xlarge', SlaveInstanceType: 'm5.2xlarge', KeepJobFlowAliveWhenNoSteps: true },
+      JobFlowRole: 'EMR_EC2_DefaultRole',
+      ServiceRole: 'EMR_DefaultRole',
+      Tags: [
+        { Key: 'shale:livy-url', Value: livyUrl },
+        { Key: 'shale:demo', Value: 'true' },
+      ],
+    }),
+  );
+  return out.JobFlowId!;
+}
+
 function countCalls(sims: LivySimulator[], method: string, status: JobStatus): number {
   return status.attempts.reduce((n, a) => n + sims.reduce((m, sim) => m + sim.requests({ method, name: a.batchName }).length, 0), 0);
 }
 
 /** Live progress: a redrawn table on a terminal, a line per change otherwise. */
-async function watch(client: ShaleClient, ids: Map<string, DemoJob>): Promise<Map<string, JobStatus>> {
+async function watch(
+  client: ShaleClient,
+  ids: Map<string, DemoJob>,
+  clusterName: (id?: string) => string,
+  /** Called with each status until it answers true: the scene's action (e.g. terminate the cluster). */
+  onStatus?: (status: JobStatus) => Promise<boolean>,
+): Promise<Map<string, JobStatus>> {
+  let acted = false;
   const tty = process.stdout.isTTY;
   const latest = new Map<string, JobStatus>();
   const seen = new Map<string, string>();
@@ -137,9 +195,13 @@ async function watch(client: ShaleClient, ids: Map<string, DemoJob>): Promise<Ma
       const status = await client.status(jobId);
       latest.set(jobId, status);
       const a = status.attempts.at(-1);
-      const line = `${status.name}: ${status.state}${a ? ` (attempt ${a.n} on ${a.cluster}, livy ${a.batchState ?? '-'})` : ''}`;
+      const line = `${status.name}: ${status.state}${a ? ` (attempt ${a.n} on ${clusterName(a.cluster)}, livy ${a.batchState ?? '-'})` : ''}`;
       if (!tty && seen.get(jobId) !== line) say(`${new Date().toISOString().slice(11, 19)}  ${line}`);
       seen.set(jobId, line);
+      if (onStatus && !acted && (await onStatus(status))) {
+        acted = true;
+        drawn = 0;
+      }
       if (ids.get(jobId)!.cancelWhenRunning && status.state === 'RUNNING' && !cancelled.has(jobId)) {
         cancelled.add(jobId);
         const answer = await client.cancel(jobId, { reason: 'backfill started with the wrong date', requestedBy: 'oncall@acme' });
