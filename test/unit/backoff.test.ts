@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { backoffSeconds } from '../../workflows/backoff';
+import { seeded } from '../support/seededRandom';
 
-/** A deterministic random source (mulberry32), like the workflow's seeded Math.random. */
-function seeded(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const almostOne = () => 1 - Number.EPSILON;
 

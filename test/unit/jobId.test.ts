@@ -1,19 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { attemptName, generatedJobId, jobIdFromKey, MAX_JOB_ID_LENGTH } from '../../contract';
+import { seeded } from '../support/seededRandom';
 
 /** Workflow IDs, Livy batch names and YARN tags: lowercase ASCII letters, digits and dashes. */
 const SAFE = /^[a-z][a-z0-9-]*[a-z0-9]$/;
 
-/** A deterministic random source (mulberry32). */
-function seeded(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('jobIdFromKey', () => {
   it('is deterministic: the same team and key give the same ID', () => {
