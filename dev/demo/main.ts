@@ -29,7 +29,7 @@ interface DemoJob {
 
 const FAILOVER: DemoJob = {
   label: 'cluster terminated, fails over',
-  spec: { name: 'nightly-aggregates', kind: 'pyspark', file: 's3://acme-jobs/aggregates.py', conf: { 'shale.sim.durationMs': '8000' } },
+  spec: { name: 'nightly-aggregates', kind: 'pyspark', file: 's3://acme-jobs/aggregates.py', retry: { initialBackoff: 2, maxBackoff: 4 }, conf: { 'shale.sim.durationMs': '8000' } },
 };
 
 const JOBS: DemoJob[] = [
