@@ -102,6 +102,8 @@ export function createActivities(deps: ActivityDeps): ShaleActivities {
       const until = new Date(deps.breakers!.reopensAt(cluster.id)!).toISOString();
       return { healthy: false, load: 0, detail: `circuit open after repeated infra failures, until ${until}` };
     }
+    // The probe that may close a half-open breaker must be a fresh one, not an answer cached before the failures.
+    if (position === 'half-open') deps.health.invalidate(cluster.id);
     const health = await deps.health.check(cluster);
     if (position === 'half-open' && health.healthy) deps.breakers!.recordSuccess(cluster.id);
     return health;

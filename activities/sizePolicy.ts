@@ -14,10 +14,14 @@ const SIZING_CONF_KEYS = [
   'spark.driver.memory',
   'spark.driver.cores',
   'spark.executor.memory',
+  'spark.executor.memoryOverhead',
+  'spark.executor.memoryOverheadFactor',
+  'spark.driver.memoryOverhead',
   'spark.executor.cores',
   'spark.executor.instances',
   'spark.dynamicAllocation.minExecutors',
   'spark.dynamicAllocation.maxExecutors',
+  'spark.dynamicAllocation.initialExecutors',
 ];
 
 export function sizePolicyViolation(
@@ -37,7 +41,7 @@ export function sizePolicyViolation(
     return `conf ${overrides.join(', ')} overrides sizing, which team ${spec.team} may not do (${where}.allowSizeOverrides)`;
   }
   const cap = sizes[policy.maxSize ?? 'EXTRA_LARGE'].maxExecutors;
-  for (const key of ['spark.dynamicAllocation.maxExecutors', 'spark.executor.instances']) {
+  for (const key of ['spark.dynamicAllocation.maxExecutors', 'spark.dynamicAllocation.initialExecutors', 'spark.executor.instances']) {
     const value = spec.conf[key];
     if (value !== undefined && !(Number(value) <= cap)) {
       return `conf ${key}=${value} is over team ${spec.team}'s cap of ${cap} executors (${where}.maxSize ${policy.maxSize ?? 'EXTRA_LARGE'})`;
