@@ -36,6 +36,20 @@ export const workerConfigSchema = z.strictObject({
       address: z.string().min(1).default('127.0.0.1:7233'),
       namespace: z.string().min(1).default('default'),
       taskQueue: z.string().min(1).default('shale'),
+      /** TLS to Temporal: true for system CAs, or files for a private CA and mTLS client certificates. */
+      tls: z
+        .union([
+          z.boolean(),
+          z.strictObject({
+            serverRootCaFile: z.string().optional(),
+            clientCertFile: z.string().optional(),
+            clientKeyFile: z.string().optional(),
+            serverNameOverride: z.string().optional(),
+          }),
+        ])
+        .optional(),
+      /** Name of the environment variable holding a Temporal Cloud API key (implies TLS). */
+      apiKeyFromEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional(),
     })
     .default({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'shale' }),
   clusters: z.array(cluster).default([]),
@@ -64,6 +78,12 @@ export const workerConfigSchema = z.strictObject({
       requiredTags: z.record(z.string(), z.string()).default({}),
     })
     .default({ enabled: false, cacheTtlMs: 15_000, stateCheckIntervalMs: 15_000, requiredTags: {} }),
+  metrics: z
+    .strictObject({
+      /** Where the Prometheus endpoint listens (/metrics), e.g. 0.0.0.0:9464; unset: no endpoint. */
+      prometheusBindAddress: z.string().regex(/^[^:\s]+:\d+$/, 'host:port').optional(),
+    })
+    .default({}),
   /** Per-cluster storm protection. */
   clusterHealth: z
     .strictObject({
@@ -123,6 +143,7 @@ const ENV_OVERRIDES: Array<[string, (c: Record<string, any>, v: string) => void]
   ['SHALE_EMR_ENABLED', (c, v) => ((c.emr ??= {}).enabled = v === 'true' || v === '1')],
   ['SHALE_EMR_ENDPOINT', (c, v) => ((c.emr ??= {}).endpoint = v)],
   ['SHALE_SQL_RUNNER_URI', (c, v) => (c.sqlRunnerUri = v)],
+  ['SHALE_METRICS_BIND_ADDRESS', (c, v) => ((c.metrics ??= {}).prometheusBindAddress = v)],
   ['SHALE_LOG_LEVEL', (c, v) => (section(c, 'worker').logLevel = v.toUpperCase())],
 ];
 
@@ -167,4 +188,27 @@ export function livyAuthHeader(config: WorkerConfig, env: NodeJS.ProcessEnv): { 
   const value = env[name];
   if (!value) throw new ConfigError('environment', [{ field: `livy.authHeaderFromEnv`, message: `environment variable ${name} is not set` }]);
   return { name: 'authorization', value };
+}
+
+/** Connection options for Temporal (self-hosted TLS/mTLS, or Temporal Cloud with an API key). */
+export async function temporalConnectionOptions(config: WorkerConfig, env: NodeJS.ProcessEnv) {
+  const { tls, apiKeyFromEnv, address } = config.temporal;
+  let apiKey: string | undefined;
+  if (apiKeyFromEnv) {
+    apiKey = env[apiKeyFromEnv];
+    if (!apiKey) throw new ConfigError('environment', [{ field: 'temporal.apiKeyFromEnv', message: `environment variable ${apiKeyFromEnv} is not set` }]);
+  }
+  const read = (path: string | undefined) => (path ? readFile(path) : Promise.resolve(undefined));
+  let tlsOption: boolean | { serverNameOverride?: string; serverRootCACertificate?: Buffer; clientCertPair?: { crt: Buffer; key: Buffer } } | undefined =
+    typeof tls === 'boolean' ? tls : undefined;
+  if (tls && typeof tls === 'object') {
+    const [ca, crt, key] = await Promise.all([read(tls.serverRootCaFile), read(tls.clientCertFile), read(tls.clientKeyFile)]);
+    if (!!crt !== !!key) throw new ConfigError('config', [{ field: 'temporal.tls', message: 'clientCertFile and clientKeyFile go together' }]);
+    tlsOption = {
+      ...(tls.serverNameOverride ? { serverNameOverride: tls.serverNameOverride } : {}),
+      ...(ca ? { serverRootCACertificate: ca } : {}),
+      ...(crt && key ? { clientCertPair: { crt, key } } : {}),
+    };
+  }
+  return { address, ...(tlsOption !== undefined ? { tls: tlsOption } : apiKey ? { tls: true } : {}), ...(apiKey ? { apiKey } : {}) };
 }

@@ -10,7 +10,8 @@ import { CircuitBreakers } from '../activities/clusters/breaker';
 import { SubmissionRateLimiter } from '../activities/clusters/rateLimiter';
 import { BatchWatcher } from '../activities/livy/batchWatcher';
 import { LivyClients } from '../activities/livy/client';
-import { livyAuthHeader, sizeSettingsOf, type WorkerConfig } from './config';
+import { livyAuthHeader, sizeSettingsOf, temporalConnectionOptions, type WorkerConfig } from './config';
+import { livyRequestMetrics } from './runtime';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -33,8 +34,9 @@ export interface CreateWorkerOptions {
 
 export async function createShaleWorker(config: WorkerConfig, options: CreateWorkerOptions = {}): Promise<ShaleWorker> {
   const env = options.env ?? process.env;
-  const connection = options.connection ?? (await NativeConnection.connect({ address: config.temporal.address }));
+  const connection = options.connection ?? (await NativeConnection.connect(await temporalConnectionOptions(config, env)));
   const livy = new LivyClients({
+    onRequest: livyRequestMetrics(),
     authHeader: livyAuthHeader(config, env),
     requestTimeoutMs: config.livy.requestTimeoutMs,
     ca: config.livy.caFile ? await readFile(config.livy.caFile, 'utf8') : undefined,

@@ -14,6 +14,7 @@ import {
   type JobState,
   type JobStatus,
 } from '../contract';
+import { jobMetrics } from './jobMetrics';
 
 const LOG_TAIL_LINES = 50;
 
@@ -64,6 +65,7 @@ export class JobRecord {
   announce(): void {
     this.publish();
     this.audit('job.accepted', { name: this.status.name, kind: this.status.kind });
+    jobMetrics.submitted(this.status.team);
   }
 
   setState(state: JobState, fields: Partial<Pick<JobStatus, 'nextAttemptAt' | 'finishedAt'>> = {}): void {
@@ -75,6 +77,9 @@ export class JobRecord {
     if (changed) {
       this.publish();
       this.audit('job.state', { state });
+      if (isTerminalJobState(state)) {
+        jobMetrics.finished(this.status.team, state, (Date.parse(this.status.finishedAt!) - Date.parse(this.status.createdAt)) / 1000);
+      }
     }
   }
 
@@ -110,6 +115,7 @@ export class JobRecord {
     attempt.finishedAt = now();
     this.touch();
     this.audit('attempt.finished', { attempt: attempt.n, outcome, reason });
+    jobMetrics.attemptFinished(this.status.team, outcome ?? 'UNKNOWN', attempt.cluster);
   }
 
   recordError(error: JobError): void {
