@@ -76,7 +76,12 @@ export async function createShaleWorker(config: WorkerConfig, options: CreateWor
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     ...(options.identity ? { identity: options.identity } : {}),
-    workflowBundle: options.workflowBundle ?? (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') })),
+    // A bundle built ahead of time if SHALE_WORKFLOW_BUNDLE names one (the image's, see worker/bundleWorkflows.ts), else bundle now.
+    workflowBundle:
+      options.workflowBundle ??
+      (env.SHALE_WORKFLOW_BUNDLE
+        ? { codePath: env.SHALE_WORKFLOW_BUNDLE }
+        : await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') })),
     activities,
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
     maxCachedWorkflows: config.worker.maxCachedWorkflows,
