@@ -6,7 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { isTerminalJobState, parseJobSpec, type JobStatus } from '../contract';
 import { IdempotencyConflictError, InvalidSpecError, JobNotFoundError } from './errors';
 import { ExitCode, exitCodeForState } from './exitCodes';
-import { formatList, formatProgress, formatStatus } from './format';
+import { formatAudit, formatList, formatProgress, formatStatus } from './format';
 import { ShaleClient } from './shaleClient';
 import { readSpec, SpecInputError, type SpecFlags } from './specInput';
 
@@ -131,6 +131,18 @@ export function buildProgram(): Command {
       await withClient(opts, async (client) => {
         const answer = await client.cancel(jobId, { reason: flags.reason });
         print(opts.json, answer, () => (answer.accepted ? `cancel accepted (job was ${answer.state})` : answer.message));
+      });
+    });
+
+  program
+    .command('audit')
+    .description("show a job's timeline from its history: submission, state changes, attempts, retries, cancel requests, end")
+    .argument('<job>', 'job ID')
+    .action(async (jobId: string, _flags: unknown, cmd: Command) => {
+      const opts = globals(cmd);
+      await withClient(opts, async (client) => {
+        const entries = await client.audit(jobId);
+        print(opts.json, entries, () => formatAudit(jobId, entries));
       });
     });
 

@@ -1,5 +1,6 @@
 /** Human output for the CLI: short, aligned, one job per screen. Scripts use --json instead. */
 import { formatDuration, type JobStatus } from '../contract';
+import type { AuditEntry } from './audit';
 import type { JobSummary } from './shaleClient';
 
 function since(startIso: string | undefined, endIso?: string): string {
@@ -59,4 +60,10 @@ export function formatList(jobs: JobSummary[]): string {
     ['JOB', 'TEAM', 'NAME', 'STATE', 'ATTEMPT', 'CLUSTER', 'STARTED'],
     ...jobs.map((j) => [j.jobId, j.team ?? '', j.name ?? '', j.state ?? '', String(j.attempt ?? ''), j.cluster ?? '', j.startedAt ?? '']),
   ]);
+}
+
+/** `shale audit`: one aligned line per entry, oldest first. */
+export function formatAudit(jobId: string, entries: AuditEntry[]): string {
+  if (entries.length === 0) return `no history for ${jobId}`;
+  return table([['TIME', 'ACTOR', 'EVENT', 'DETAILS'], ...entries.map((e) => [e.at, e.actor, e.event, e.summary])]);
 }

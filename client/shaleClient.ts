@@ -30,6 +30,7 @@ import {
   type JobStatus,
   type SparkJobInput,
 } from '../contract';
+import { auditTimeline, fetchJobHistories, type AuditEntry } from './audit';
 import { IdempotencyConflictError, InvalidSpecError, JobNotFoundError } from './errors';
 import { buildListQuery, type ListFilter } from './listQuery';
 
@@ -73,6 +74,9 @@ export interface WaitOptions {
   pollIntervalMs?: number;
   signal?: AbortSignal;
 }
+
+/** How long `audit` waits for a running job's status query before making do with the history. */
+const AUDIT_QUERY_TIMEOUT_MS = 5_000;
 
 export function defaultIdentity(): string {
   try {
@@ -203,6 +207,24 @@ export class ShaleClient {
     }
     const status = await this.status(jobId);
     return { accepted: false, state: status.state, message: `the job already ended ${status.state}; nothing to cancel` };
+  }
+
+  /**
+   * The job's timeline from its workflow history (every run of a continue-as-new chain): who
+   * submitted it, each state change, each attempt's cluster, batch and outcome, retries, cancel
+   * requests (who, why, how) and the end. A running job's status fills in what the history cannot say yet.
+   */
+  async audit(jobId: string): Promise<AuditEntry[]> {
+    const description = await this.describe(jobId);
+    const runs = await fetchJobHistories(this.temporal, jobId);
+    let liveStatus: JobStatus | undefined;
+    if (description.status.name === 'RUNNING') {
+      // Best effort, briefly: with no worker up the history alone still makes the timeline.
+      liveStatus = await this.temporal
+        .withDeadline(Date.now() + AUDIT_QUERY_TIMEOUT_MS, () => this.handle(jobId).query(statusQuery))
+        .catch(() => undefined);
+    }
+    return auditTimeline(runs, { liveStatus });
   }
 
   async list(filter: ListFilter = {}): Promise<JobSummary[]> {

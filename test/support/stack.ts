@@ -9,7 +9,8 @@ import { startLivySimulator, type LivySimulator } from '../../dev/livy-sim';
 import { parseWorkerConfig, type WorkerConfigInput } from '../../worker/config';
 import { createShaleWorker, type ShaleWorker } from '../../worker/createWorker';
 import { ShaleClient } from '../../client/shaleClient';
-import { installQuietRuntime, uniqueTaskQueue, workflowBundle } from './workflowEnv';
+import type { LogEntry } from '@temporalio/worker';
+import { captureRuntimeLogs, installQuietRuntime, uniqueTaskQueue, workflowBundle } from './workflowEnv';
 
 export interface E2EStack {
   address: string;
@@ -21,8 +22,16 @@ export interface E2EStack {
   teardown(): Promise<void>;
 }
 
-export async function startStack(prefix: string, overrides: Partial<WorkerConfigInput> = {}): Promise<E2EStack> {
+export interface StackOptions {
+  /** The worker's environment (secrets named by the config, e.g. `livy.authHeaderFromEnv`); default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Receives every Runtime log entry (all levels) from before the worker starts until teardown. */
+  logSink?: (entry: LogEntry) => void;
+}
+
+export async function startStack(prefix: string, overrides: Partial<WorkerConfigInput> = {}, options: StackOptions = {}): Promise<E2EStack> {
   installQuietRuntime();
+  const stopCapture = options.logSink ? captureRuntimeLogs(options.logSink) : undefined;
   const address = inject('temporalAddress');
   const taskQueue = uniqueTaskQueue(prefix);
   const [spark2, spark3] = await Promise.all([
@@ -41,7 +50,12 @@ export async function startStack(prefix: string, overrides: Partial<WorkerConfig
     ...overrides,
   });
   const connection = await NativeConnection.connect({ address });
-  const shale = await createShaleWorker(config, { connection, workflowBundle: await workflowBundle(), identity: `e2e-worker@${taskQueue}` });
+  const shale = await createShaleWorker(config, {
+    connection,
+    workflowBundle: await workflowBundle(),
+    identity: `e2e-worker@${taskQueue}`,
+    ...(options.env ? { env: options.env } : {}),
+  });
   const running = shale.run();
   const clientConnection = await Connection.connect({ address });
   const client = await ShaleClient.connect({ connection: clientConnection, taskQueue, identity: 'e2e-tester@ci' });
@@ -58,6 +72,7 @@ export async function startStack(prefix: string, overrides: Partial<WorkerConfig
       await connection.close();
       await clientConnection.close();
       await Promise.all([spark2.close(), spark3.close()]);
+      stopCapture?.();
     },
   };
 }

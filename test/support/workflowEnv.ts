@@ -1,7 +1,7 @@
 /** Shared set-up for workflow tests: the time-skipping server, the bundled workflow, a worker with fakes. */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type LogEntry, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, LogTimestamp, Runtime, Worker, type LogEntry, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { WORKFLOWS_PATH } from '../../worker/createWorker';
 import type { ShaleActivities } from '../../contract';
@@ -29,18 +29,37 @@ function writeToStderr(entry: LogEntry): void {
   process.stderr.write(`[${entry.level}] ${entry.message}${meta}\n`);
 }
 
+type LogSink = (entry: LogEntry) => void;
+const logSinks = new Set<LogSink>();
+
 /**
- * Once per process: keep the SDK quiet unless something is wrong. With `hideScriptedFailures` (test
- * files on fakes), the failures the fakes were told to produce are not logged either.
+ * Hands every Runtime log entry, at every level (the SDK's own, the workflows' lifecycle lines, the
+ * activities', and Core's forwarded ones), to `sink` until the returned function is called. The
+ * Runtime (and so its logger) is installed once per process; this is how a test file listens to it.
+ */
+export function captureRuntimeLogs(sink: LogSink): () => void {
+  logSinks.add(sink);
+  return () => logSinks.delete(sink);
+}
+
+/**
+ * Once per process: keep the SDK quiet unless something is wrong (WARN and above reach stderr). With
+ * `hideScriptedFailures` (test files on fakes), the failures the fakes were told to produce are not
+ * logged either. Every entry, at any level, also goes to the sinks of `captureRuntimeLogs`.
  */
 export function installQuietRuntime(options: { hideScriptedFailures?: boolean } = {}): void {
   if (runtimeInstalled) return;
-  const logger = options.hideScriptedFailures
+  const quiet = options.hideScriptedFailures
     ? new DefaultLogger('WARN', (entry) => {
         if (!isScriptedOutcome(entry)) writeToStderr(entry);
       })
     : new DefaultLogger('WARN');
-  Runtime.install({ logger });
+  const logger = new DefaultLogger('TRACE', (entry) => {
+    for (const sink of logSinks) sink(entry);
+    quiet.log(entry.level, entry.message, { ...entry.meta, [LogTimestamp]: entry.timestampNanos });
+  });
+  // Core's own log lines are forwarded to the logger too (at the default filter), so captures see them.
+  Runtime.install({ logger, telemetryOptions: { logging: { forward: {}, filter: { core: 'WARN', other: 'ERROR' } } } });
   runtimeInstalled = true;
 }
 
