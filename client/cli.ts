@@ -7,6 +7,8 @@ import { isTerminalJobState, parseJobSpec, type JobStatus } from '../contract';
 import { IdempotencyConflictError, InvalidSpecError, JobNotFoundError } from './errors';
 import { ExitCode, exitCodeForState } from './exitCodes';
 import { formatAudit, formatList, formatProgress, formatStatus } from './format';
+import { followLog, readLog, type LogChunk } from './logs';
+import { registerSearchAttributes } from './registerSearchAttributes';
 import { ShaleClient } from './shaleClient';
 import { readSpec, SpecInputError, type SpecFlags } from './specInput';
 
@@ -32,11 +34,30 @@ async function withClient<T>(opts: GlobalOptions, fn: (client: ShaleClient) => P
   }
 }
 
+/**
+ * Progress goes to stderr so stdout stays the final answer (one JSON document with --json). On a
+ * terminal the current line is redrawn every second (elapsed time ticking); piped, one line per change.
+ */
 async function waitAndReport(client: ShaleClient, jobId: string, json: boolean | undefined): Promise<JobStatus> {
-  // Progress goes to stderr so stdout stays the final answer (one JSON document with --json).
-  const status = await client.wait(jobId, { onProgress: (s) => process.stderr.write(`${formatProgress(s)}\n`) });
-  print(json, status, () => formatStatus(status));
-  return status;
+  const live = process.stderr.isTTY;
+  let latest: JobStatus | undefined;
+  const redraw = () => latest && process.stderr.write(`\r\x1b[2K${formatProgress(latest)}`);
+  const ticker = live ? setInterval(redraw, 1000) : undefined;
+  try {
+    const status = await client.wait(jobId, {
+      onProgress: (s) => {
+        if (live && latest) process.stderr.write(`\r\x1b[2K${formatProgress(latest)}\n`);
+        latest = s;
+        if (live) redraw();
+        else process.stderr.write(`${formatProgress(s)}\n`);
+      },
+    });
+    if (live) process.stderr.write('\n');
+    print(json, status, () => formatStatus(status));
+    return status;
+  } finally {
+    clearInterval(ticker);
+  }
 }
 
 export function buildProgram(): Command {
@@ -131,6 +152,45 @@ export function buildProgram(): Command {
       await withClient(opts, async (client) => {
         const answer = await client.cancel(jobId, { reason: flags.reason });
         print(opts.json, answer, () => (answer.accepted ? `cancel accepted (job was ${answer.state})` : answer.message));
+      });
+    });
+
+  program
+    .command('logs')
+    .description("show an attempt's log: Livy's while it holds the batch, else the tail Shale kept")
+    .argument('<job>', 'job ID')
+    .option('--attempt <n>', 'which attempt (default: the latest)', (v) => Number.parseInt(v, 10))
+    .option('--follow', 'keep printing new lines until the job ends')
+    .option('--lines <n>', 'how many lines from Livy', (v) => Number.parseInt(v, 10), 100)
+    .addOption(new Option('--livy-auth <value>', "Authorization header for Livy, if it needs one").env('SHALE_LIVY_AUTH').hideHelp())
+    .action(async (jobId: string, flags: { attempt?: number; follow?: boolean; lines: number; livyAuth?: string }, cmd: Command) => {
+      const opts = globals(cmd);
+      const options = { attempt: flags.attempt, lines: flags.lines, livyAuth: flags.livyAuth };
+      await withClient(opts, async (client) => {
+        const show = (chunk: LogChunk) =>
+          print(opts.json, chunk, () => chunk.lines.join('\n') + (chunk.source === 'shale' ? '\n(the tail Shale kept; Livy no longer has the batch)' : ''));
+        if (flags.follow) {
+          const status = await followLog(() => client.status(jobId), options, show);
+          process.exitCode = exitCodeForState(status.state);
+          return;
+        }
+        const status = await client.status(jobId);
+        const chunk = await readLog(status, options);
+        if (!chunk) throw new SpecInputError(`job ${jobId} has ${flags.attempt === undefined ? 'no attempt yet' : `no attempt ${flags.attempt}`}`);
+        show(chunk);
+      });
+    });
+
+  program
+    .command('admin')
+    .description('set-up tasks for the platform team')
+    .command('setup')
+    .description("register Shale's search attributes on the namespace (idempotent)")
+    .action(async (_flags: unknown, cmd: Command) => {
+      const opts = globals(cmd);
+      await withClient(opts, async (client) => {
+        const added = await registerSearchAttributes(client.connection!, opts.namespace);
+        print(opts.json, { added }, () => (added.length ? `registered ${added.join(', ')}` : 'search attributes already registered'));
       });
     });
 

@@ -1,14 +1,17 @@
 /** Registers Shale's search attributes on a namespace (`shale admin setup`, test servers). Idempotent. */
 import type { Connection } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import { SEARCH_ATTRIBUTE_DECLARATIONS } from '../contract';
+
+// @temporalio/proto is CommonJS: take its namespace from the default export under Node's ESM loader.
+const { temporal } = proto;
 
 const INDEXED_TYPE = {
   Keyword: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
   Int: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT,
 } as const;
 
-export async function registerSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {
+export async function registerSearchAttributes(connection: Pick<Connection, 'operatorService'>, namespace: string): Promise<string[]> {
   // The time-skipping test server cannot list them; it accepts adding all of them instead.
   const existing = await connection.operatorService.listSearchAttributes({ namespace }).catch(() => undefined);
   const known = new Set(Object.keys(existing?.customAttributes ?? {}));

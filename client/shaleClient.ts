@@ -90,20 +90,24 @@ export class ShaleClient {
   readonly taskQueue: string;
   readonly identity: string;
 
+  /** The Temporal connection, for operator calls (e.g. registering search attributes). */
+  readonly connection?: Connection;
+
   constructor(
     readonly temporal: Client,
-    options: { taskQueue?: string; identity?: string } = {},
+    options: { taskQueue?: string; identity?: string; connection?: Connection } = {},
     private readonly ownedConnection?: Connection,
   ) {
     this.taskQueue = options.taskQueue ?? 'shale';
     this.identity = options.identity ?? defaultIdentity();
+    this.connection = options.connection;
   }
 
   static async connect(options: ShaleClientOptions = {}): Promise<ShaleClient> {
     const connection = options.connection ?? (await Connection.connect({ address: options.address ?? '127.0.0.1:7233' }));
     const identity = options.identity ?? defaultIdentity();
     const temporal = new Client({ connection, namespace: options.namespace ?? 'default', identity });
-    return new ShaleClient(temporal, { taskQueue: options.taskQueue, identity }, options.connection ? undefined : connection);
+    return new ShaleClient(temporal, { taskQueue: options.taskQueue, identity, connection }, options.connection ? undefined : connection);
   }
 
   async close(): Promise<void> {

@@ -104,4 +104,31 @@ describe('the shale CLI end to end', () => {
     expect(missing.code).toBe(4);
     expect(missing.stderr).toMatch(/no job no-such-job/);
   });
+
+  it('follows a running job\'s Livy log to the end, and falls back to the tail Shale kept once Livy forgets the batch', async () => {
+    const { jobId } = await stack.client.submit({ ...simSpec('cli-logs', { 'shale.sim.durationMs': '1500', 'shale.sim.logLines': '30' }), team: 'e2e-cli' });
+    const followed = await shale('logs', jobId, '--follow');
+    expect(followed.code).toBe(0);
+    expect(followed.stdout).toContain(`line 1 of ${jobId}-a1`);
+    expect(followed.stdout).toContain(`line 30 of ${jobId}-a1`);
+    // Each line once, even though the log was read while it grew.
+    expect(followed.stdout.split('\n').filter((l) => l.includes(`line 7 of ${jobId}-a1`))).toHaveLength(1);
+
+    const fromLivy = await shale('--json', 'logs', jobId);
+    expect(JSON.parse(fromLivy.stdout)).toMatchObject({ source: 'livy', attempt: 1 });
+
+    // Livy forgets everything on a restart without state: the tail Shale kept is what is left.
+    await stack.spark3.restart({ keepState: false });
+    const kept = await shale('--json', 'logs', jobId);
+    const chunk = JSON.parse(kept.stdout) as { source: string; lines: string[] };
+    expect(chunk.source).toBe('shale');
+    expect(chunk.lines.at(-1)).toContain(`line 30 of ${jobId}-a1`);
+  });
+
+  it('admin setup registers the search attributes idempotently', async () => {
+    const result = await shale('--json', 'admin', 'setup');
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({ added: [] });
+  });
 });
+
