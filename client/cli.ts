@@ -213,14 +213,15 @@ export function buildProgram(): Command {
     .option('--state <state>', 'e.g. RUNNING')
     .option('--cluster <id>')
     .option('--name <name>')
+    .option('--label <key=value>', 'jobs carrying this label (repeatable)', collect)
     .option('--since <iso-time>', 'started at or after')
     .option('--limit <n>', 'at most n jobs', (v) => Number.parseInt(v, 10), 50)
-    .action(async (flags: { team?: string; state?: string; cluster?: string; name?: string; since?: string; limit: number }, cmd: Command) => {
+    .action(async (flags: { team?: string; state?: string; cluster?: string; name?: string; label?: string[]; since?: string; limit: number }, cmd: Command) => {
       const opts = globals(cmd);
       const since = flags.since ? new Date(flags.since) : undefined;
       if (since && Number.isNaN(since.getTime())) throw new SpecInputError(`--since ${flags.since}: not a time`);
       await withClient(opts, async (client) => {
-        const jobs = await client.list({ ...flags, since });
+        const jobs = await client.list({ ...flags, labels: flags.label, since });
         print(opts.json, jobs, () => formatList(jobs));
       });
     });

@@ -7,12 +7,14 @@ export interface ListFilter {
   cluster?: string;
   name?: string;
   requestedBy?: string;
+  /** `key=value` pairs the job's labels must all include. */
+  labels?: string[];
   /** Only jobs started at or after this time. */
   since?: Date;
   limit?: number;
 }
 
-const SAFE_VALUE = /^[A-Za-z0-9 _.\-:@/]{1,200}$/;
+const SAFE_VALUE = /^[A-Za-z0-9 _.\-:@/=+]{1,200}$/;
 
 function quoted(field: string, value: string): string {
   if (!SAFE_VALUE.test(value)) throw new Error(`${field}: letters, digits, space and _ . - : @ / only`);
@@ -30,6 +32,10 @@ export function buildListQuery(filter: ListFilter): string {
   if (filter.cluster) clauses.push(`ShaleCluster = ${quoted('cluster', filter.cluster)}`);
   if (filter.name) clauses.push(`ShaleJobName = ${quoted('name', filter.name)}`);
   if (filter.requestedBy) clauses.push(`ShaleRequestedBy = ${quoted('requestedBy', filter.requestedBy)}`);
+  for (const label of filter.labels ?? []) {
+    if (!/^[^=]+=.*$/.test(label)) throw new Error(`label ${label}: expected key=value`);
+    clauses.push(`ShaleLabels = ${quoted('label', label)}`);
+  }
   if (filter.since) clauses.push(`StartTime >= '${filter.since.toISOString()}'`);
   return clauses.join(' AND ');
 }

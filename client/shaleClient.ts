@@ -20,6 +20,7 @@ import {
   jobIdFromKey,
   parseJobSpec,
   requestCancelUpdate,
+  labelValues,
   SA,
   specFingerprint,
   statusQuery,
@@ -141,6 +142,7 @@ export class ShaleClient {
           { key: SA.kind, value: spec.kind },
           { key: SA.jobName, value: spec.name },
           { key: SA.requestedBy, value: spec.requestedBy! },
+          ...(Object.keys(spec.labels).length ? [{ key: SA.labels, value: labelValues(spec.labels) }] : []),
         ],
         staticSummary: `${spec.team}/${spec.name}: ${specSummary(spec)}`,
       });

@@ -5,6 +5,7 @@
 import { log, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import {
   isTerminalJobState,
+  labelValues,
   SA,
   type AttemptRecord,
   type BatchSnapshot,
@@ -150,6 +151,7 @@ export class JobRecord {
       { key: SA.team, value: this.status.team },
       { key: SA.kind, value: this.status.kind },
       { key: SA.jobName, value: this.status.name },
+      ...(Object.keys(this.status.labels).length ? [{ key: SA.labels, value: labelValues(this.status.labels) }] : []),
       ...(this.status.requestedBy ? [{ key: SA.requestedBy, value: this.status.requestedBy }] : []),
       ...(attempt?.cluster ? [{ key: SA.cluster, value: attempt.cluster }] : []),
       ...(attempt ? [{ key: SA.attempt, value: attempt.n }] : []),

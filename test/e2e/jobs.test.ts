@@ -111,4 +111,17 @@ describe('jobs end to end (client, worker, dev server, Livy simulator)', () => {
     await expect(attempt).rejects.toMatchObject({ errors: expect.arrayContaining([expect.objectContaining({ field: 'team' }), expect.objectContaining({ field: 'file' })]) });
     expect(await stack.client.list({ name: 'bad-spec' })).toEqual(before);
   });
+
+  it('finds jobs by label (e.g. an Airflow run) and by start time', async () => {
+    const runId = `scheduled__${Date.now()}`;
+    const { jobId } = await stack.client.submit(simSpec('labelled', {}, { labels: { dag_id: 'revenue', run_id: runId } }));
+    await stack.client.wait(jobId, { pollIntervalMs: 100 });
+    await vi.waitFor(async () => {
+      const found = await stack.client.list({ labels: [`run_id=${runId}`, 'dag_id=revenue'] });
+      expect(found.map((j) => j.jobId)).toEqual([jobId]);
+    }, { timeout: 20_000, interval: 250 });
+    expect(await stack.client.list({ labels: [`run_id=${runId}`, 'dag_id=other'] })).toEqual([]);
+    expect(await stack.client.list({ labels: [`run_id=${runId}`], since: new Date(Date.now() + 60_000) })).toEqual([]);
+  });
 });
+
