@@ -18,11 +18,14 @@ deps: $(NPM_CI_STAMP)
 tools:
 	@bash dev/tools/install.sh
 
+browser:
+	@bash dev/tools/install-browser.sh
+
 check: deps
 	npx tsc --noEmit
 	npx eslint .
 
-test: deps tools check
+test: deps tools browser check
 	npx vitest run
 
 record-histories: deps tools
@@ -31,4 +34,4 @@ record-histories: deps tools
 demo: deps tools
 	npx tsx dev/demo/main.ts $(if $(KEEP),--keep,)
 
-.PHONY: help deps tools check test record-histories demo
+.PHONY: help deps tools browser check test record-histories demo

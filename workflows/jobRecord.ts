@@ -2,7 +2,7 @@
  * The job's status as the workflow keeps it: every change goes through here, so the status query,
  * the search attributes and the audit log never disagree.
  */
-import { log, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { log, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import {
   isTerminalJobState,
   labelValues,
@@ -146,6 +146,12 @@ export class JobRecord {
 
   private publish(): void {
     const attempt = this.currentAttempt;
+    // The Web UI's "current details": what an operator needs at a glance.
+    setCurrentDetails(
+      `**${this.status.state}**` +
+        (attempt ? ` — attempt ${attempt.n} on ${attempt.cluster ?? '?'} (batch ${attempt.batchName})` : '') +
+        (this.status.lastError ? `\n\nlast error: ${this.status.lastError.type}: ${this.status.lastError.message}` : ''),
+    );
     upsertSearchAttributes([
       { key: SA.state, value: this.status.state },
       { key: SA.team, value: this.status.team },

@@ -23,6 +23,8 @@ export interface E2EStack {
 }
 
 export interface StackOptions {
+  /** Another Temporal server than the run's shared one (e.g. one with the Web UI). */
+  address?: string;
   /** The worker's environment (secrets named by the config, e.g. `livy.authHeaderFromEnv`); default process.env. */
   env?: NodeJS.ProcessEnv;
   /** Receives every Runtime log entry (all levels) from before the worker starts until teardown. */
@@ -32,7 +34,7 @@ export interface StackOptions {
 export async function startStack(prefix: string, overrides: Partial<WorkerConfigInput> = {}, options: StackOptions = {}): Promise<E2EStack> {
   installQuietRuntime();
   const stopCapture = options.logSink ? captureRuntimeLogs(options.logSink) : undefined;
-  const address = inject('temporalAddress');
+  const address = options.address ?? inject('temporalAddress');
   const taskQueue = uniqueTaskQueue(prefix);
   const [spark2, spark3] = await Promise.all([
     startLivySimulator({ name: 'spark2', startingMs: 100, defaultDurationMs: 500 }),
