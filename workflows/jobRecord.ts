@@ -166,11 +166,14 @@ export class JobRecord {
 
   /** One structured line per lifecycle event; the workflow logger drops them during replay. */
   private audit(event: string, fields: Record<string, unknown>): void {
+    const attempt = this.currentAttempt;
     log.info(event, {
       event,
       jobId: this.status.jobId,
       team: this.status.team,
+      requestedBy: this.status.requestedBy,
       runId: workflowInfo().runId,
+      ...(attempt ? { attempt: attempt.n, cluster: attempt.cluster } : {}),
       ...fields,
     });
   }
