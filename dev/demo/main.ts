@@ -63,7 +63,8 @@ async function main(): Promise<void> {
 
   say('starting the local stack: Temporal dev server (UI :8233), EMR API (moto), two EMR clusters with Livy (simulated), a Shale worker');
   const [server, moto] = await Promise.all([
-    startDevServer({ headless: false, uiPort: 8233, port: await freePort(), dbFile: `${runDir}/temporal.db` }),
+    // In memory: each demo starts clean, whatever an earlier version of Shale left behind.
+    startDevServer({ headless: false, uiPort: 8233, port: await freePort() }),
     startMoto(),
   ]);
   const [spark2, spark3] = await Promise.all([
