@@ -27,7 +27,7 @@ import { candidateGroups } from './clusters/routing';
 import { translatingErrors } from './failures';
 import { whileHeartbeating } from './heartbeat';
 import { buildBatchRequest, type BatchRequestSettings } from './livy/batchRequest';
-import { BatchLostError, type BatchWatcher } from './livy/batchWatcher';
+import { confirmOurBatch, type BatchWatcher } from './livy/batchWatcher';
 import type { LivyClient, LivyClients } from './livy/client';
 import { isLivyError } from './livy/errors';
 import { isSameBatch, toSnapshot } from './livy/snapshot';
@@ -57,13 +57,8 @@ function countsAgainstCluster(err: unknown): boolean {
 }
 
 async function findByName(client: LivyClient, name: string): Promise<LivyBatch | undefined> {
-  try {
-    const batch = await client.getBatch(name);
-    return batch.name === name ? batch : undefined;
-  } catch (err) {
-    if (isLivyError(err, 'not-found')) return undefined;
-    throw err;
-  }
+  const batch = await client.findBatch(name);
+  return batch?.name === name ? batch : undefined;
 }
 
 export function createActivities(deps: ActivityDeps): ShaleActivities {
@@ -178,13 +173,7 @@ export function createActivities(deps: ActivityDeps): ShaleActivities {
           snapshot = await deps.watcher.waitForChange(input.livyUrl, input.batchId, input.batchName, input.knownState, abort.signal);
         } catch (err) {
           if (abort.signal.reason !== 'window') throw err;
-          const batch = await client.getBatch(input.batchId).catch((e) => {
-            throw isLivyError(e, 'not-found') ? new BatchLostError(`batch ${input.batchId} (${input.batchName}) is lost: 404`) : e;
-          });
-          if (!isSameBatch(batch, input.batchId, input.batchName)) {
-            throw new BatchLostError(`batch ${input.batchId} is now named ${(batch as LivyBatch).name}: Livy restarted and reused the id`);
-          }
-          snapshot = toSnapshot(batch);
+          snapshot = toSnapshot(await confirmOurBatch(client, input.batchId, input.batchName));
         }
         if (isTerminalBatchState(snapshot.state)) snapshot.log = (await logTail(client, input.batchId)) ?? snapshot.log;
         return snapshot;
@@ -215,10 +204,7 @@ export function createActivities(deps: ActivityDeps): ShaleActivities {
       const client = deps.livy.for(ref.livyUrl);
       return whileHeartbeating(heartbeatMs, () => ({ batchId: ref.batchId }), () =>
         translatingErrors(async () => {
-          const batch = await client.getBatch(ref.batchId).catch((err) => {
-            if (isLivyError(err, 'not-found')) return undefined;
-            throw err;
-          });
+          const batch = await client.findBatch(ref.batchId);
           if (!isSameBatch(batch, ref.batchId, ref.batchName)) return { stateBefore: 'gone', deleted: false };
           const log = await logTail(client, ref.batchId);
           // DELETE erases Livy's record: a finished batch is left alone so its outcome stays readable.
@@ -226,10 +212,7 @@ export function createActivities(deps: ActivityDeps): ShaleActivities {
           await client.deleteBatch(ref.batchId).catch((err) => {
             if (!isLivyError(err, 'not-found')) throw err;
           });
-          const after = await client.getBatch(ref.batchId).catch((err) => {
-            if (isLivyError(err, 'not-found')) return undefined;
-            throw err;
-          });
+          const after = await client.findBatch(ref.batchId);
           if (isSameBatch(after, ref.batchId, ref.batchName)) {
             throw new Error(`batch ${ref.batchId} is still there after DELETE (state ${after.state})`);
           }

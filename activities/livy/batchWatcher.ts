@@ -83,13 +83,10 @@ class EndpointWatcher {
     if (!isSameBatch(batch, waiter.batchId, waiter.batchName)) {
       // Not in the listing (or another batch has its id): confirm with a direct look-up before calling it lost.
       try {
-        batch = await this.client.getBatch(waiter.batchId);
+        batch = await confirmOurBatch(this.client, waiter.batchId, waiter.batchName);
       } catch (err) {
-        if (err instanceof LivyError && err.kind === 'not-found') return this.settle(waiter, lost(waiter, 'Livy no longer has it (404)'));
+        if (err instanceof BatchLostError) return this.settle(waiter, err);
         throw err;
-      }
-      if (!isSameBatch(batch, waiter.batchId, waiter.batchName)) {
-        return this.settle(waiter, lost(waiter, `batch ${waiter.batchId} is now named ${(batch as LivyBatch).name ?? "(none)"}: Livy restarted and reused the id`));
       }
     }
     if (batch.state !== waiter.knownState) this.settle(waiter, toSnapshot(batch));
@@ -124,8 +121,13 @@ export class BatchLostError extends Error {
   override readonly name = 'BatchLostError';
 }
 
-function lost(waiter: Waiter, why: string): BatchLostError {
-  return new BatchLostError(`batch ${waiter.batchId} (${waiter.batchName}) is lost: ${why}`);
+/** Looks the batch up by id and checks it is still ours by name (ids are reused after a Livy restart). */
+export async function confirmOurBatch(client: LivyClient, batchId: number, batchName: string): Promise<LivyBatch> {
+  const batch = await client.findBatch(batchId);
+  const lost = (why: string) => new BatchLostError(`batch ${batchId} (${batchName}) is lost: ${why}`);
+  if (!batch) throw lost('Livy no longer has it (404)');
+  if (batch.id !== batchId || batch.name !== batchName) throw lost(`batch ${batchId} is now named ${batch.name ?? '(none)'}: Livy restarted and reused the id`);
+  return batch;
 }
 
 export class BatchWatcher {

@@ -40,6 +40,16 @@ export class LivyClient {
     return this.call<LivyBatch>('GET', `/batches/${encodeURIComponent(String(idOrName))}`, `get batch ${idOrName}`);
   }
 
+  /** The batch, or undefined if Livy does not hold it (404). */
+  async findBatch(idOrName: number | string): Promise<LivyBatch | undefined> {
+    try {
+      return await this.getBatch(idOrName);
+    } catch (err) {
+      if (err instanceof LivyError && err.kind === 'not-found') return undefined;
+      throw err;
+    }
+  }
+
   listBatches(from = 0, size = 100): Promise<LivyBatchList> {
     return this.call<LivyBatchList>('GET', `/batches?from=${from}&size=${size}`, 'list batches');
   }

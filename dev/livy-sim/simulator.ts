@@ -6,7 +6,7 @@ import { FaultState } from './faults.js';
 import { Listener } from './listener.js';
 import { RequestLog } from './requestLog.js';
 import { TimerSet } from './timers.js';
-import type { Faults, LivySimulator, LivySimulatorOptions, RequestLogEntry, RequestLogFilter } from './types.js';
+import type { Faults, LivySimulator, LivySimulatorOptions, RequestLogEntry, RequestLogFilter, TerminalState } from './types.js';
 
 export const DEFAULTS = {
   host: '127.0.0.1',
@@ -80,6 +80,12 @@ class Simulator implements LivySimulator {
 
   clearRequests(): void {
     this.requestLog.clear();
+  }
+
+  finish(idOrName: number | string, state: TerminalState): boolean {
+    const batch = this.store.find(String(idOrName));
+    if (!batch) throw new Error(`livy-sim: no batch ${idOrName}`);
+    return this.store.forceFinish(batch, state);
   }
 
   start(): Promise<void> {

@@ -79,6 +79,8 @@ export interface LivySimulator {
   start(): Promise<void>;
   requests(filter?: RequestLogFilter): RequestLogEntry[];
   clearRequests(): void;
+  /** Forces a batch's outcome now (same as POST /admin/batches/{id}/finish); false if it had already ended. */
+  finish(idOrName: number | string, state: TerminalState): boolean;
   /** Final shutdown, also closes keep-alive sockets. */
   close(): Promise<void>;
 }
