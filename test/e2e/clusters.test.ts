@@ -8,16 +8,12 @@ import type { EMRClient } from '@aws-sdk/client-emr';
 import { startLivySimulator, type LivySimulator } from '../../dev/livy-sim';
 import { createCluster, emrClient, terminateCluster } from '../support/emr';
 import { simSpec, startStack, type E2EStack } from '../support/stack';
+import { finishBatch } from '../support/activityTesting';
 
 let stack: E2EStack;
 let emr: EMRClient;
 const sims: Record<string, LivySimulator> = {};
 const ids: Record<string, string> = {};
-
-async function finish(sim: LivySimulator, batchId: number, state = 'success'): Promise<void> {
-  const res = await fetch(`${sim.url}/admin/batches/${batchId}/finish`, { method: 'POST', body: JSON.stringify({ state }) });
-  expect(res.status).toBe(200);
-}
 
 beforeAll(async () => {
   emr = emrClient();
@@ -81,7 +77,7 @@ describe('clusters from EMR (moto) and cluster loss', () => {
     const resubmittedAfterMs = other.requests({ method: 'POST', name: `${jobId}-a2` })[0]!.at - terminatedAt;
     console.log(`failover: cluster terminated → resubmission POST in ${resubmittedAfterMs} ms`);
     await vi.waitFor(async () => expect((await stack.client.status(jobId)).attempts[1]?.batchState).toBe('running'), { timeout: 20_000, interval: 100 });
-    await finish(other, (await stack.client.status(jobId)).attempts[1]!.batchId!);
+    finishBatch(other, (await stack.client.status(jobId)).attempts[1]!.batchId!);
     const status = await stack.client.wait(jobId, { pollIntervalMs: 100 });
     expect(status.state).toBe('SUCCEEDED');
     expect(status.attempts.map((a) => [a.cluster, a.outcome])).toEqual([
@@ -113,7 +109,7 @@ describe('clusters from EMR (moto) and cluster loss', () => {
     const during = await stack.client.status(jobId);
     expect(during.attempts[0]).toMatchObject({ outcome: 'INFRA_FAILED' });
     expect(during.attempts[0]!.reason).toMatch(/reused the id|lost/);
-    await finish(solo, during.attempts[1]!.batchId!);
+    finishBatch(solo, during.attempts[1]!.batchId!);
     expect((await stack.client.wait(jobId, { pollIntervalMs: 100 })).state).toBe('SUCCEEDED');
     // The impostors were never touched.
     expect(solo.requests({ method: 'DELETE' }).filter((r) => r.batchName?.startsWith('impostor'))).toHaveLength(0);

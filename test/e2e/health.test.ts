@@ -53,8 +53,7 @@ describe('circuit breaker and sizing caps', () => {
     expect(busy.requests({ method: 'POST', name: `${second.jobId}-a1` })).toHaveLength(0);
 
     // Capacity is back; after the cool-down a probe closes the breaker and the next job runs.
-    const done = await fetch(`${busy.url}/admin/batches/${blocker}/finish`, { method: 'POST', body: JSON.stringify({ state: 'success' }) });
-    expect(done.status).toBe(200);
+    expect(busy.finish(blocker, 'success')).toBe(true);
     const third = await stack.client.submit(spec('after-cool-down', { timeouts: { queue: 60 } }));
     const ran = await stack.client.wait(third.jobId, { pollIntervalMs: 100 });
     expect(ran.state).toBe('SUCCEEDED');

@@ -19,6 +19,7 @@ import { BatchWatcher } from '../../activities/livy/batchWatcher';
 import { LivyClients } from '../../activities/livy/client';
 import type { LivyBatch } from '../../activities/livy/types';
 import { startLivySimulator, type LivySimulator } from '../../dev/livy-sim/index';
+import { runActivity, rejection, finishBatch } from '../support/activityTesting';
 
 let counter = 0;
 const jobId = () => `team-job${++counter}`;
@@ -27,28 +28,6 @@ function spec(conf: Record<string, string> = {}, extra: Record<string, unknown> 
   const result = parseJobSpec({ name: 'job', team: 'team', kind: 'pyspark', file: 's3://b/main.py', conf, ...extra });
   if (!result.ok) throw new Error(JSON.stringify(result.errors));
   return result.spec;
-}
-
-/** Runs an activity in a fresh mock context (a cancelled context would stay cancelled). */
-function run<A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> {
-  return new MockActivityEnvironment().run(fn, ...args);
-}
-
-/** The ApplicationFailure an activity throws (fails the test if it succeeds). */
-async function failure(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const err = await promise.then(
-    (value) => {
-      throw new Error(`expected an ApplicationFailure, got ${JSON.stringify(value)}`);
-    },
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ApplicationFailure);
-  return err as ApplicationFailure;
-}
-
-async function finish(sim: LivySimulator, id: number, state: 'success' | 'dead' | 'killed'): Promise<void> {
-  const res = await fetch(`${sim.url}/admin/batches/${id}/finish`, { method: 'POST', body: JSON.stringify({ state }) });
-  expect(res.status).toBe(200);
 }
 
 interface Stack {
@@ -106,7 +85,7 @@ describe('submitBatch and killBatch', () => {
 
   it('POSTs a new batch named after the attempt', async () => {
     const name = `${jobId()}-a1`;
-    const result = await run(a.submitBatch, submitInput(name));
+    const result = await runActivity(a.submitBatch, submitInput(name));
     expect(result).toMatchObject({ batchName: name, state: 'starting', adopted: false });
     const posts = sim.requests({ method: 'POST', name });
     expect(posts).toEqual([expect.objectContaining({ status: 201, batchId: result.batchId })]);
@@ -116,8 +95,8 @@ describe('submitBatch and killBatch', () => {
 
   it('adopts a batch that already has the attempt’s name: no second POST', async () => {
     const name = `${jobId()}-a1`;
-    const first = await run(a.submitBatch, submitInput(name));
-    const again = await run(a.submitBatch, submitInput(name));
+    const first = await runActivity(a.submitBatch, submitInput(name));
+    const again = await runActivity(a.submitBatch, submitInput(name));
     expect(again).toMatchObject({ batchId: first.batchId, batchName: name, adopted: true });
     expect(sim.requests({ method: 'POST', name })).toHaveLength(1);
   });
@@ -129,11 +108,11 @@ describe('submitBatch and killBatch', () => {
       const name = `${jobId()}-a1`;
       const input = { ...submitInput(name), livyUrl: isim.url };
       isim.setFaults({ postAnswerDelayMs: 5_000 });
-      const lost = await failure(run(impatient.activities.submitBatch, input));
+      const lost = await rejection(runActivity(impatient.activities.submitBatch, input), ApplicationFailure);
       expect(lost.type).toBe(ErrorType.LivyUnreachable);
       expect(lost.nonRetryable).toBeFalsy();
       // Temporal retries the activity; the answer is still on its way, the batch already exists
-      const retried = await run(impatient.activities.submitBatch, input);
+      const retried = await runActivity(impatient.activities.submitBatch, input);
       expect(retried).toMatchObject({ batchName: name, adopted: true });
       expect(isim.requests({ method: 'POST', name })).toEqual([expect.objectContaining({ status: 201, batchId: retried.batchId })]);
       expect((await impatient.livy.for(isim.url).listBatches()).sessions.filter((b) => b.name === name)).toHaveLength(1);
@@ -146,7 +125,7 @@ describe('submitBatch and killBatch', () => {
     const name = `${jobId()}-a1`;
     // both tries look the name up (404) before either POST is handled
     sim.setFaults({ latencyMs: 150 });
-    const [x, y] = await Promise.all([run(a.submitBatch, submitInput(name)), run(a.submitBatch, submitInput(name))]);
+    const [x, y] = await Promise.all([runActivity(a.submitBatch, submitInput(name)), runActivity(a.submitBatch, submitInput(name))]);
     expect(x.batchId).toBe(y.batchId);
     expect([x.adopted, y.adopted].sort()).toEqual([false, true]);
     const posts = sim.requests({ method: 'POST', name });
@@ -156,17 +135,17 @@ describe('submitBatch and killBatch', () => {
 
   it('maps Livy’s errors to ApplicationFailure types', async () => {
     sim.setFaults({ errorRate: 1 });
-    const server = await failure(run(a.submitBatch, submitInput(`${jobId()}-a1`)));
+    const server = await rejection(runActivity(a.submitBatch, submitInput(`${jobId()}-a1`)), ApplicationFailure);
     expect(server.type).toBe(ErrorType.LivyServerError);
     sim.setFaults({ errorRate: 0 });
 
     // Livy refuses the body (here: a conf value the simulator cannot read)
-    const bad = await failure(run(a.submitBatch, submitInput(`${jobId()}-a1`, { 'shale.sim.outcome': 'sucess' })));
+    const bad = await rejection(runActivity(a.submitBatch, submitInput(`${jobId()}-a1`, { 'shale.sim.outcome': 'sucess' })), ApplicationFailure);
     expect(bad.type).toBe(ErrorType.LivyBadRequest);
     expect(bad.message).toMatch(/400/);
 
     sim.setFaults({ dropRate: 1 });
-    const dropped = await failure(run(a.submitBatch, submitInput(`${jobId()}-a1`)));
+    const dropped = await rejection(runActivity(a.submitBatch, submitInput(`${jobId()}-a1`)), ApplicationFailure);
     expect(dropped.type).toBe(ErrorType.LivyUnreachable);
   });
 
@@ -174,8 +153,8 @@ describe('submitBatch and killBatch', () => {
     const full = await startLivySimulator({ maxInFlightSubmits: 1, startingMs: 600_000 });
     try {
       const input = (name: string) => ({ ...submitInput(name), livyUrl: full.url });
-      await run(a.submitBatch, input(`${jobId()}-a1`));
-      const err = await failure(run(a.submitBatch, input(`${jobId()}-a1`)));
+      await runActivity(a.submitBatch, input(`${jobId()}-a1`));
+      const err = await rejection(runActivity(a.submitBatch, input(`${jobId()}-a1`)), ApplicationFailure);
       expect(err.type).toBe(ErrorType.LivyCapacity);
     } finally {
       await full.close();
@@ -184,10 +163,10 @@ describe('submitBatch and killBatch', () => {
 
   it('killBatch deletes a running batch exactly once and confirms it is gone', async () => {
     const name = `${jobId()}-a1`;
-    const submitted = await run(a.submitBatch, submitInput(name, { 'shale.sim.logLines': '3' }));
+    const submitted = await runActivity(a.submitBatch, submitInput(name, { 'shale.sim.logLines': '3' }));
     await vi.waitFor(async () => expect(await state(submitted.batchId)).toBe('running'), { timeout: 3_000, interval: 10 });
     sim.clearRequests();
-    const result = await run(a.killBatch, ref(submitted));
+    const result = await runActivity(a.killBatch, ref(submitted));
     expect(result).toMatchObject({ stateBefore: 'running', deleted: true });
     expect(Array.isArray(result.log)).toBe(true);
     expect(sim.requests({ method: 'DELETE' })).toEqual([expect.objectContaining({ path: `/batches/${submitted.batchId}`, status: 200, batchName: name })]);
@@ -196,16 +175,16 @@ describe('submitBatch and killBatch', () => {
     expect(afterDelete).toEqual([expect.objectContaining({ method: 'GET', path: `/batches/${submitted.batchId}`, status: 404 })]);
 
     // a second kill finds nothing to kill
-    expect(await run(a.killBatch, ref(submitted))).toEqual({ stateBefore: 'gone', deleted: false });
+    expect(await runActivity(a.killBatch, ref(submitted))).toEqual({ stateBefore: 'gone', deleted: false });
     expect(sim.requests({ method: 'DELETE' })).toHaveLength(1);
   });
 
   it('killBatch leaves a finished batch alone, so its outcome stays readable', async () => {
     for (const outcome of ['success', 'dead', 'killed'] as const) {
       const name = `${jobId()}-a1`;
-      const submitted = await run(a.submitBatch, submitInput(name));
-      await finish(sim, submitted.batchId, outcome);
-      const result = await run(a.killBatch, ref(submitted));
+      const submitted = await runActivity(a.submitBatch, submitInput(name));
+      finishBatch(sim, submitted.batchId, outcome);
+      const result = await runActivity(a.killBatch, ref(submitted));
       expect(result).toMatchObject({ stateBefore: outcome, deleted: false });
       expect(result.log).toBeDefined();
       expect(sim.requests({ method: 'DELETE', name })).toEqual([]);
@@ -218,7 +197,7 @@ describe('submitBatch and killBatch', () => {
     try {
       const osim = other.sims.c9!;
       const name = `${jobId()}-a1`;
-      const ours = await run(other.activities.submitBatch, { ...submitInput(name), cluster: 'c9', livyUrl: osim.url });
+      const ours = await runActivity(other.activities.submitBatch, { ...submitInput(name), cluster: 'c9', livyUrl: osim.url });
       expect(ours.batchId).toBe(0);
       await osim.restart({ keepState: false });
       // someone else's batch now has id 0
@@ -231,7 +210,7 @@ describe('submitBatch and killBatch', () => {
       expect(((await res.json()) as LivyBatch).id).toBe(0);
 
       // the pool's kept-alive sockets died in the restart: Temporal would retry the activity
-      const kill = () => run(other.activities.killBatch, { cluster: 'c9', livyUrl: osim.url, batchId: 0, batchName: name });
+      const kill = () => runActivity(other.activities.killBatch, { cluster: 'c9', livyUrl: osim.url, batchId: 0, batchName: name });
       const result = await kill().catch(() => kill());
       expect(result).toEqual({ stateBefore: 'gone', deleted: false });
       expect(osim.requests({ method: 'DELETE' })).toEqual([]);
@@ -242,18 +221,18 @@ describe('submitBatch and killBatch', () => {
   });
 
   it('killBatch on a batch Livy no longer has is a no-op', async () => {
-    const result = await run(a.killBatch, ref({ batchId: 98_765, batchName: 'team-ghost-a1' }));
+    const result = await runActivity(a.killBatch, ref({ batchId: 98_765, batchName: 'team-ghost-a1' }));
     expect(result).toEqual({ stateBefore: 'gone', deleted: false });
     expect(sim.requests({ method: 'DELETE' }).filter((r) => r.batchId === 98_765)).toEqual([]);
   });
 
   it('waitForBatchChange returns the change with a log tail, or the same state when the window ends', async () => {
     const name = `${jobId()}-a1`;
-    const submitted = await run(a.submitBatch, submitInput(name, { 'shale.sim.logLines': '12' }));
+    const submitted = await runActivity(a.submitBatch, submitInput(name, { 'shale.sim.logLines': '12' }));
     await vi.waitFor(async () => expect(await state(submitted.batchId)).toBe('running'), { timeout: 3_000, interval: 10 });
     const wait = { ...ref(submitted), knownState: 'running' };
 
-    const unchanged = await run(a.waitForBatchChange, { ...wait, windowSeconds: 0.1 });
+    const unchanged = await runActivity(a.waitForBatchChange, { ...wait, windowSeconds: 0.1 });
     expect(unchanged).toMatchObject({ batchId: submitted.batchId, batchName: name, state: 'running' });
 
     const env = new MockActivityEnvironment();
@@ -261,7 +240,7 @@ describe('submitBatch and killBatch', () => {
     env.on('heartbeat', (d: unknown) => heartbeats.push(d));
     const changed: Promise<BatchSnapshot> = env.run(a.waitForBatchChange, { ...wait, windowSeconds: 60 });
     await vi.waitFor(() => expect(heartbeats.length).toBeGreaterThan(0), { timeout: 3_000, interval: 5 });
-    await finish(sim, submitted.batchId, 'dead');
+    finishBatch(sim, submitted.batchId, 'dead');
     const snapshot = await changed;
     expect(snapshot.state).toBe('dead');
     // terminal: the last logTailLines lines of the full log, ending with YARN's diagnostics
@@ -271,10 +250,10 @@ describe('submitBatch and killBatch', () => {
   });
 
   it('waitForBatchChange fails with a non-retryable BatchLost when the batch is erased', async () => {
-    const submitted = await run(a.submitBatch, submitInput(`${jobId()}-a1`));
-    const wait = run(a.waitForBatchChange, { ...ref(submitted), knownState: submitted.state, windowSeconds: 60 });
+    const submitted = await runActivity(a.submitBatch, submitInput(`${jobId()}-a1`));
+    const wait = runActivity(a.waitForBatchChange, { ...ref(submitted), knownState: submitted.state, windowSeconds: 60 });
     await s.livy.for(sim.url).deleteBatch(submitted.batchId);
-    const err = await failure(wait);
+    const err = await rejection(wait, ApplicationFailure);
     expect(err.type).toBe(ErrorType.BatchLost);
     expect(err.nonRetryable).toBe(true);
   });
@@ -301,37 +280,37 @@ describe('routeJob', () => {
   afterAll(() => teardown(s));
 
   it('chooses the least loaded healthy match and says why', async () => {
-    const choice = await run(s.activities.routeJob, route({ pool: 'batch', sparkVersion: '3' }));
+    const choice = await runActivity(s.activities.routeJob, route({ pool: 'batch', sparkVersion: '3' }));
     expect(choice).toEqual({ cluster: 'prod-b', livyUrl: s.sims['prod-b']!.url, reason: 'pool=batch, sparkVersion=3: prod-b, least loaded of 2 healthy' });
   });
 
   it('filters by clusterId, pool and sparkVersion', async () => {
-    expect((await run(s.activities.routeJob, route({ clusterId: 'prod-a' }))).cluster).toBe('prod-a');
-    expect((await run(s.activities.routeJob, route({ sparkVersion: '2' }))).cluster).toBe('legacy');
-    const only = await run(s.activities.routeJob, route({ pool: 'adhoc' }));
+    expect((await runActivity(s.activities.routeJob, route({ clusterId: 'prod-a' }))).cluster).toBe('prod-a');
+    expect((await runActivity(s.activities.routeJob, route({ sparkVersion: '2' }))).cluster).toBe('legacy');
+    const only = await runActivity(s.activities.routeJob, route({ pool: 'adhoc' }));
     expect(only).toMatchObject({ cluster: 'shared', reason: 'pool=adhoc: shared, the only healthy match' });
     // no route at all: every healthy cluster is a candidate
-    expect((await run(s.activities.routeJob, route({}))).cluster).toBe('shared');
+    expect((await runActivity(s.activities.routeJob, route({}))).cluster).toBe('shared');
   });
 
   it('never picks an excluded (lost) cluster', async () => {
-    expect((await run(s.activities.routeJob, route({ pool: 'batch', sparkVersion: '3' }, ['prod-b']))).cluster).toBe('prod-a');
+    expect((await runActivity(s.activities.routeJob, route({ pool: 'batch', sparkVersion: '3' }, ['prod-b']))).cluster).toBe('prod-a');
   });
 
   it('tries criteria in order: the first tag set with a healthy match wins', async () => {
-    const prodFirst = await run(s.activities.routeJob, route({ criteria: [{ env: 'prod' }, { env: 'shared' }] }));
+    const prodFirst = await runActivity(s.activities.routeJob, route({ criteria: [{ env: 'prod' }, { env: 'shared' }] }));
     expect(prodFirst.cluster).toBe('prod-b');
     expect(prodFirst.reason).toMatch(/criteria\[0\] env=prod/);
-    const sharedFirst = await run(s.activities.routeJob, route({ criteria: [{ env: 'shared' }, { env: 'prod' }] }));
+    const sharedFirst = await runActivity(s.activities.routeJob, route({ criteria: [{ env: 'shared' }, { env: 'prod' }] }));
     expect(sharedFirst.cluster).toBe('shared');
     // a tag set nobody matches is skipped; several tags must all match
-    const skipped = await run(s.activities.routeJob, route({ criteria: [{ env: 'nowhere' }, { env: 'prod', era: 'old' }] }));
+    const skipped = await runActivity(s.activities.routeJob, route({ criteria: [{ env: 'nowhere' }, { env: 'prod', era: 'old' }] }));
     expect(skipped).toMatchObject({ cluster: 'legacy', reason: expect.stringMatching(/criteria\[1\] env=prod,era=old/) });
     // a tag set whose only match is unhealthy falls through to the next
-    const fallThrough = await run(s.activities.routeJob, route({ criteria: [{ env: 'dying' }, { env: 'shared' }] }));
+    const fallThrough = await runActivity(s.activities.routeJob, route({ criteria: [{ env: 'dying' }, { env: 'shared' }] }));
     expect(fallThrough.cluster).toBe('shared');
     // excluding every cluster of the first set moves on too
-    const excluded = await run(s.activities.routeJob, route({ criteria: [{ env: 'prod' }, { env: 'shared' }] }, ['prod-a', 'prod-b', 'legacy']));
+    const excluded = await runActivity(s.activities.routeJob, route({ criteria: [{ env: 'prod' }, { env: 'shared' }] }, ['prod-a', 'prod-b', 'legacy']));
     expect(excluded.cluster).toBe('shared');
   });
 
@@ -343,17 +322,17 @@ describe('routeJob', () => {
       route({ criteria: [{ env: 'qa' }] }),
       route({ clusterId: 'shared' }, ['shared']),
     ]) {
-      const err = await failure(run(s.activities.routeJob, input));
+      const err = await rejection(runActivity(s.activities.routeJob, input), ApplicationFailure);
       expect(err.type).toBe(ErrorType.NoMatchingCluster);
       expect(err.nonRetryable).toBe(true);
       expect(err.message).toMatch(/known clusters: prod-a\(spark 3, pool batch\), prod-b/);
     }
-    const excluded = await failure(run(s.activities.routeJob, route({ clusterId: 'shared' }, ['shared'])));
+    const excluded = await rejection(runActivity(s.activities.routeJob, route({ clusterId: 'shared' }, ['shared'])), ApplicationFailure);
     expect(excluded.message).toMatch(/excluding lost shared/);
   });
 
   it('NoHealthyCluster (retryable) when matches exist but none is healthy', async () => {
-    const emr = await failure(run(s.activities.routeJob, route({ pool: 'doomed' })));
+    const emr = await rejection(runActivity(s.activities.routeJob, route({ pool: 'doomed' })), ApplicationFailure);
     expect(emr.type).toBe(ErrorType.NoHealthyCluster);
     expect(emr.nonRetryable).toBeFalsy();
     expect(emr.message).toMatch(/dying: EMR state TERMINATING/);
@@ -361,12 +340,12 @@ describe('routeJob', () => {
     const sim = s.sims.shared!;
     await sim.stop();
     try {
-      const down = await failure(run(s.activities.routeJob, route({ pool: 'adhoc' })));
+      const down = await rejection(runActivity(s.activities.routeJob, route({ pool: 'adhoc' })), ApplicationFailure);
       expect(down.type).toBe(ErrorType.NoHealthyCluster);
       expect(down.nonRetryable).toBeFalsy();
       expect(down.message).toMatch(/shared: list batches: .* did not answer/);
       // an unreachable cluster is skipped when another one matches
-      expect((await run(s.activities.routeJob, route({ criteria: [{ env: 'shared' }, { env: 'prod' }] }))).cluster).toBe('prod-b');
+      expect((await runActivity(s.activities.routeJob, route({ criteria: [{ env: 'shared' }, { env: 'prod' }] }))).cluster).toBe('prod-b');
     } finally {
       await sim.start();
     }

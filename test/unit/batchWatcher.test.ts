@@ -5,6 +5,7 @@ import { LivyClients, type LivyClient } from '../../activities/livy/client';
 import { LivyError } from '../../activities/livy/errors';
 import type { LivyBatch } from '../../activities/livy/types';
 import { startLivySimulator, type LivySimulator } from '../../dev/livy-sim/index';
+import { finishBatch } from '../support/activityTesting';
 
 const POLL_MS = 20;
 let counter = 0;
@@ -25,11 +26,6 @@ function track<T>(promise: Promise<T>): Tracked<T> {
     (error: unknown) => Object.assign(t, { settled: true, error }),
   );
   return t;
-}
-
-async function finish(sim: LivySimulator, id: number, state: 'success' | 'dead' | 'killed'): Promise<void> {
-  const res = await fetch(`${sim.url}/admin/batches/${id}/finish`, { method: 'POST', body: JSON.stringify({ state }) });
-  expect(res.status).toBe(200);
 }
 
 async function runningBatch(client: LivyClient, name = uniqueName('job')): Promise<LivyBatch> {
@@ -90,7 +86,7 @@ describe('BatchWatcher', () => {
     await vi.waitFor(() => expect(listings(sim).length).toBeGreaterThanOrEqual(3), { timeout: 3_000, interval: 5 });
     expect(wait.settled).toBe(false);
 
-    await finish(sim, batch.id, 'dead');
+    finishBatch(sim, batch.id, 'dead');
     const snapshot = await wait.promise;
     expect(snapshot).toMatchObject<Partial<BatchSnapshot>>({ batchId: batch.id, batchName: batch.name!, state: 'dead', appId: batch.appId! });
     expect(snapshot.sparkUiUrl).toBe(batch.appInfo!.sparkUiUrl);
@@ -119,7 +115,7 @@ describe('BatchWatcher', () => {
     expect(span).toBeGreaterThanOrEqual((soFar.length - 1) * POLL_MS * 0.8);
     expect(waits.some((t) => t.settled)).toBe(false);
 
-    await Promise.all(batches.map((b, i) => finish(sim, b.id, i % 2 ? 'success' : 'killed')));
+    await Promise.all(batches.map((b, i) => finishBatch(sim, b.id, i % 2 ? 'success' : 'killed')));
     const snapshots = await Promise.all(waits.map((t) => t.promise));
     expect(snapshots.map((s) => s.state)).toEqual(batches.map((_, i) => (i % 2 ? 'success' : 'killed')));
     expect(snapshots.map((s) => s.batchId)).toEqual(batches.map((b) => b.id));
@@ -133,7 +129,7 @@ describe('BatchWatcher', () => {
     sim.clearRequests();
     const wait = w.waitForChange(sim.url, last.id, last.name!, 'running');
     await vi.waitFor(() => expect(listings(sim).length).toBeGreaterThanOrEqual(Math.ceil(total / 2)), { timeout: 3_000, interval: 5 });
-    await finish(sim, last.id, 'success');
+    finishBatch(sim, last.id, 'success');
     expect((await wait).state).toBe('success');
     // the batch sat on a later page: it was found there, never looked up on its own
     expect(sim.requests({ method: 'GET' }).filter((r) => r.path !== '/batches')).toEqual([]);
@@ -162,7 +158,7 @@ describe('BatchWatcher', () => {
     controller.abort('window');
     await expect(wait.promise).rejects.toThrow('wait aborted');
     // a change after the abort reaches nobody (the promise stays rejected)
-    await finish(sim, batch.id, 'success');
+    finishBatch(sim, batch.id, 'success');
     expect(wait.error).toBeInstanceOf(Error);
   });
 
@@ -177,7 +173,7 @@ describe('BatchWatcher', () => {
     await vi.waitFor(() => expect(failedListings(sim).length).toBeGreaterThanOrEqual(failedBefore + 3), { timeout: 3_000, interval: 5 });
     expect(wait.settled).toBe(false);
     sim.setFaults({ errorRate: 0 });
-    await finish(sim, batch.id, 'success');
+    finishBatch(sim, batch.id, 'success');
     expect((await wait.promise).state).toBe('success');
   });
 
@@ -204,7 +200,7 @@ describe('BatchWatcher', () => {
       await vi.waitFor(() => expect(failedListings(sim).length).toBeGreaterThanOrEqual(2), { timeout: 3_000, interval: 5 });
       expect(second.settled).toBe(false);
       sim.setFaults({ dropRate: 0 });
-      await finish(sim, batch.id, 'success');
+      finishBatch(sim, batch.id, 'success');
       expect((await second.promise).state).toBe('success');
     } finally {
       vi.useRealTimers();
@@ -288,7 +284,7 @@ describe('BatchWatcher: a Livy that forgets or disappears', () => {
 
     // the other endpoint is watched on its own and is unaffected
     expect(goodWait.settled).toBe(false);
-    await finish(healthy, good.id, 'success');
+    finishBatch(healthy, good.id, 'success');
     expect((await goodWait.promise).state).toBe('success');
   });
 });

@@ -4,7 +4,6 @@
  * Livy simulators; the breakers' clock is the test's.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_SIZE_SETTINGS, ErrorType, parseJobSpec, type JobSpec, type ClusterChoice, type RouteInput, type ShaleActivities, type SizePreset, type SubmitInput, type SubmitResult } from '../../contract';
 import { CircuitBreakers } from '../../activities/clusters/breaker';
@@ -16,6 +15,7 @@ import { BatchWatcher } from '../../activities/livy/batchWatcher';
 import { LivyClients } from '../../activities/livy/client';
 import type { TeamSizePolicy } from '../../activities/sizePolicy';
 import { startLivySimulator, type LivySimulator } from '../../dev/livy-sim/index';
+import { runActivity, rejection } from '../support/activityTesting';
 
 const COOL_DOWN_MS = 60_000;
 let counter = 0;
@@ -25,21 +25,6 @@ function spec(opts: { team?: string; size?: SizePreset; conf?: Record<string, st
   const result = parseJobSpec({ name: 'job', team: opts.team ?? 'team', kind: 'pyspark', file: 's3://b/main.py', size: opts.size ?? 'DEFAULT', conf: opts.conf ?? {} });
   if (!result.ok) throw new Error(JSON.stringify(result.errors));
   return result.spec;
-}
-
-function run<A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> {
-  return new MockActivityEnvironment().run(fn, ...args);
-}
-
-async function failure(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const err = await promise.then(
-    (value) => {
-      throw new Error(`expected an ApplicationFailure, got ${JSON.stringify(value)}`);
-    },
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ApplicationFailure);
-  return err as ApplicationFailure;
 }
 
 interface Stack {
@@ -94,9 +79,9 @@ async function stack(
     activities,
     submit: (cluster, extra = {}) => {
       const name = extra.batchName ?? batchName();
-      return run(activities.submitBatch, { jobId: name.replace(/-a\d+$/, ''), cluster, livyUrl: sims[cluster]!.url, batchName: name, spec: spec(), ...extra });
+      return runActivity(activities.submitBatch, { jobId: name.replace(/-a\d+$/, ''), cluster, livyUrl: sims[cluster]!.url, batchName: name, spec: spec(), ...extra });
     },
-    route: (route) => run(activities.routeJob, { jobId: 'team-x', attempt: 1, route, exclude: [] }),
+    route: (route) => runActivity(activities.routeJob, { jobId: 'team-x', attempt: 1, route, exclude: [] }),
   };
   stacks.push(s);
   return s;
@@ -123,7 +108,7 @@ async function failSubmits(s: Stack, cluster: string, n: number): Promise<void> 
   s.sims[cluster]!.setFaults({ errorRate: 1 });
   try {
     for (let i = 0; i < n; i++) {
-      const err = await failure(s.submit(cluster));
+      const err = await rejection(s.submit(cluster), ApplicationFailure);
       expect(err.type).toBe(ErrorType.LivyServerError);
       expect(err.nonRetryable).toBeFalsy();
     }
@@ -160,13 +145,13 @@ describe('circuit breaker: submitBatch opens it, routeJob obeys it', () => {
     const until = new Date(s.breakers.reopensAt('a')!).toISOString();
     expect(until).toBe(new Date(s.clock.now() + COOL_DOWN_MS).toISOString());
 
-    const only = await failure(s.route({ clusterId: 'a' }));
+    const only = await rejection(s.route({ clusterId: 'a' }), ApplicationFailure);
     expect(only.type).toBe(ErrorType.NoHealthyCluster);
     expect(only.nonRetryable).toBeFalsy();
     expect(only.message).toBe(`no healthy cluster for the route: a: circuit open after repeated infra failures, until ${until}`);
 
     await failSubmits(s, 'b', 3);
-    const both = await failure(s.route({ pool: 'etl' }));
+    const both = await rejection(s.route({ pool: 'etl' }), ApplicationFailure);
     expect(both.type).toBe(ErrorType.NoHealthyCluster);
     expect(both.message).toMatch(/a: circuit open .*; b: circuit open/);
   });
@@ -196,7 +181,7 @@ describe('circuit breaker: submitBatch opens it, routeJob obeys it', () => {
     expect((await s.route({ pool: 'etl' })).cluster).toBe('b');
     expect(s.sims.a!.requests({ method: 'GET' }).at(-1)).toMatchObject({ path: '/batches', status: 500 });
     expect(s.breakers.position('a')).not.toBe('closed');
-    const err = await failure(s.route({ clusterId: 'a' }));
+    const err = await rejection(s.route({ clusterId: 'a' }), ApplicationFailure);
     expect(err.type).toBe(ErrorType.NoHealthyCluster);
     expect(err.message).toMatch(/a: .*500 simulated failure/);
 
@@ -243,7 +228,7 @@ describe('circuit breaker: submitBatch opens it, routeJob obeys it', () => {
   it('an unreachable Livy counts against the cluster too', async () => {
     const s = await twoClusters();
     s.sims.a!.setFaults({ dropRate: 1 });
-    for (let i = 0; i < 3; i++) expect((await failure(s.submit('a'))).type).toBe(ErrorType.LivyUnreachable);
+    for (let i = 0; i < 3; i++) expect((await rejection(s.submit('a'), ApplicationFailure)).type).toBe(ErrorType.LivyUnreachable);
     s.sims.a!.setFaults({ dropRate: 0 });
     expect(s.breakers.position('a')).toBe('open');
     expect((await s.route({ pool: 'etl' })).cluster).toBe('b');
@@ -253,7 +238,7 @@ describe('circuit breaker: submitBatch opens it, routeJob obeys it', () => {
     const s = await twoClusters();
     for (let i = 0; i < 4; i++) {
       // the simulator refuses a conf value it cannot read with a 400
-      const err = await failure(s.submit('a', { spec: spec({ conf: { 'shale.sim.outcome': 'sucess' } }) }));
+      const err = await rejection(s.submit('a', { spec: spec({ conf: { 'shale.sim.outcome': 'sucess' } }) }), ApplicationFailure);
       expect(err.type).toBe(ErrorType.LivyBadRequest);
     }
     expect(s.breakers.position('a')).toBe('closed');
@@ -263,9 +248,9 @@ describe('circuit breaker: submitBatch opens it, routeJob obeys it', () => {
   it('a cluster EMR reports lost under a waiting job counts against its breaker', async () => {
     const s = await stack(['a'], { failureThreshold: 1 });
     const submitted = await s.submit('a');
-    const wait = run(s.activities.waitForBatchChange, { cluster: 'a', livyUrl: s.sims.a!.url, batchId: submitted.batchId, batchName: submitted.batchName, knownState: submitted.state, windowSeconds: 60 });
+    const wait = runActivity(s.activities.waitForBatchChange, { cluster: 'a', livyUrl: s.sims.a!.url, batchId: submitted.batchId, batchName: submitted.batchName, knownState: submitted.state, windowSeconds: 60 });
     s.emrStates.a = 'TERMINATED';
-    const err = await failure(wait);
+    const err = await rejection(wait, ApplicationFailure);
     expect(err.type).toBe(ErrorType.ClusterLost);
     expect(s.breakers.position('a')).toBe('open');
   });
@@ -277,7 +262,7 @@ describe('size policy in submitBatch', () => {
   it('refuses a spec over its team’s cap: non-retryable PolicyViolation, and no POST', async () => {
     const s = await stack(['a'], { teams });
     const name = batchName();
-    const err = await failure(s.submit('a', { batchName: name, spec: spec({ size: 'LARGE' }) }));
+    const err = await rejection(s.submit('a', { batchName: name, spec: spec({ size: 'LARGE' }) }), ApplicationFailure);
     expect(err.type).toBe(ErrorType.PolicyViolation);
     expect(err.nonRetryable).toBe(true);
     expect(err.message).toBe("size LARGE is over team team's cap DEFAULT (teams.team.maxSize)");
@@ -290,11 +275,11 @@ describe('size policy in submitBatch', () => {
 
   it("applies '*' to teams not listed, and refuses sizing conf overrides", async () => {
     const s = await stack(['a'], { teams });
-    const other = await failure(s.submit('a', { spec: spec({ team: 'other', size: 'DEFAULT' }) }));
+    const other = await rejection(s.submit('a', { spec: spec({ team: 'other', size: 'DEFAULT' }) }), ApplicationFailure);
     expect(other).toMatchObject({ type: ErrorType.PolicyViolation, nonRetryable: true });
     expect(other.message).toMatch(/cap SMALL \(teams\.\*\.maxSize\)/);
 
-    const override = await failure(s.submit('a', { spec: spec({ conf: { 'spark.executor.instances': '400' } }) }));
+    const override = await rejection(s.submit('a', { spec: spec({ conf: { 'spark.executor.instances': '400' } }) }), ApplicationFailure);
     expect(override).toMatchObject({ type: ErrorType.PolicyViolation, nonRetryable: true });
     expect(override.message).toMatch(/spark\.executor\.instances .*teams\.team\.allowSizeOverrides/);
     expect(s.sims.a!.requests({ method: 'POST' })).toEqual([]);
@@ -355,7 +340,7 @@ describe('rate limiter in submitBatch', () => {
   it('a policy refusal never takes a token', async () => {
     const gate = new Gate();
     const s = await stack(['a'], { rateLimiter: gate, teams: { '*': { maxSize: 'SMALL' } } });
-    expect((await failure(s.submit('a', { spec: spec({ size: 'LARGE' }) }))).type).toBe(ErrorType.PolicyViolation);
+    expect((await rejection(s.submit('a', { spec: spec({ size: 'LARGE' }) }), ApplicationFailure)).type).toBe(ErrorType.PolicyViolation);
     expect(gate.asked).toEqual([]);
   });
 });

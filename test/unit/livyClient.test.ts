@@ -4,24 +4,13 @@ import { LivyClients, type LivyClient, type LivyClientOptions } from '../../acti
 import { isLivyError, LivyError, livyErrorFromResponse, type LivyErrorKind } from '../../activities/livy/errors';
 import type { LivyBatchRequest } from '../../activities/livy/types';
 import { startLivySimulator, type LivySimulator } from '../../dev/livy-sim/index';
+import { rejection } from '../support/activityTesting';
 
 let counter = 0;
 const uniqueName = (prefix: string) => `${prefix}-${++counter}-a1`;
 
 function request(name: string, conf: Record<string, string> = {}): LivyBatchRequest {
   return { name, file: 's3://bucket/main.py', conf: { 'shale.sim.durationMs': '60000', ...conf } };
-}
-
-/** Resolves with the LivyError the promise rejects with (fails the test if it resolves). */
-async function livyError(promise: Promise<unknown>): Promise<LivyError> {
-  const err = await promise.then(
-    (value) => {
-      throw new Error(`expected a LivyError, got ${JSON.stringify(value)}`);
-    },
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(LivyError);
-  return err as LivyError;
 }
 
 describe('livyErrorFromResponse', () => {
@@ -82,7 +71,7 @@ describe('LivyClient against the simulator (CSRF protection on)', () => {
     const log = await client.getLog(created.id, 5);
     expect(log).toMatchObject({ id: created.id, total: 0, log: [] });
     await client.deleteBatch(created.id);
-    expect((await livyError(client.getBatch(created.id))).kind).toBe('not-found');
+    expect((await rejection(client.getBatch(created.id), LivyError)).kind).toBe('not-found');
     const answered = sim.requests({ name }).map((e) => `${e.method} ${e.status}`);
     expect(answered[0]).toBe('POST 201');
     expect(answered.at(-1)).toBe('DELETE 200');
@@ -106,38 +95,38 @@ describe('LivyClient against the simulator (CSRF protection on)', () => {
   it('duplicate-name: a name Livy still holds', async () => {
     const name = uniqueName('dup');
     await client.createBatch(request(name));
-    const err = await livyError(client.createBatch(request(name)));
+    const err = await rejection(client.createBatch(request(name)), LivyError);
     expect(err).toMatchObject({ kind: 'duplicate-name', status: 400, errorType: ErrorType.LivyDuplicateName });
     expect(err.message).toContain(`create batch ${name}`);
   });
 
   it('not-found: unknown id or name, on GET, log and DELETE', async () => {
     for (const call of [client.getBatch(987_654), client.getBatch('no-such-batch-a1'), client.getLog(987_654), client.deleteBatch(987_654)]) {
-      const err = await livyError(call);
+      const err = await rejection(call, LivyError);
       expect(err).toMatchObject({ kind: 'not-found', status: 404, errorType: ErrorType.LivyNotFound });
       expect(err.message).toMatch(/Session '.+' not found\./);
     }
   });
 
   it('bad-request: an all-digit name, a field Livy does not know', async () => {
-    const digits = await livyError(client.createBatch(request('12345')));
+    const digits = await rejection(client.createBatch(request('12345')), LivyError);
     expect(digits).toMatchObject({ kind: 'bad-request', status: 400 });
     expect(digits.message).toMatch(/Invalid session name: 12345/);
-    const unknown = await livyError(client.createBatch({ ...request(uniqueName('bad')), extra: 1 } as LivyBatchRequest));
+    const unknown = await rejection(client.createBatch({ ...request(uniqueName('bad')), extra: 1 } as LivyBatchRequest), LivyError);
     expect(unknown).toMatchObject({ kind: 'bad-request', status: 400 });
     expect(unknown.message).toMatch(/Unrecognized field "extra"/);
   });
 
   it('server-error: the errorRate fault', async () => {
     sim.setFaults({ errorRate: 1 });
-    const err = await livyError(client.listBatches());
+    const err = await rejection(client.listBatches(), LivyError);
     expect(err).toMatchObject({ kind: 'server-error', status: 500, errorType: ErrorType.LivyServerError });
     expect(err.message).toContain('simulated failure');
   });
 
   it('unreachable: a dropped connection', async () => {
     sim.setFaults({ dropRate: 1 });
-    const err = await livyError(client.getBatch(0));
+    const err = await rejection(client.getBatch(0), LivyError);
     expect(err).toMatchObject({ kind: 'unreachable', status: undefined, errorType: ErrorType.LivyUnreachable });
     expect(err.message).toContain(sim.url);
   });
@@ -146,7 +135,7 @@ describe('LivyClient against the simulator (CSRF protection on)', () => {
     const slow = new LivyClients({ requestTimeoutMs: 150 });
     try {
       sim.setFaults({ latencyMs: 2_000 });
-      const err = await livyError(slow.for(sim.url).listBatches());
+      const err = await rejection(slow.for(sim.url).listBatches(), LivyError);
       expect(err.kind).toBe('unreachable');
     } finally {
       await slow.close();
@@ -158,7 +147,7 @@ describe('LivyClient against the simulator (CSRF protection on)', () => {
     try {
       sim.setFaults({ postAnswerDelayMs: 5_000 });
       const name = uniqueName('lost-answer');
-      const err = await livyError(impatient.for(sim.url).createBatch(request(name)));
+      const err = await rejection(impatient.for(sim.url).createBatch(request(name)), LivyError);
       expect(err.kind).toBe('unreachable');
       sim.setFaults({ postAnswerDelayMs: 0 });
       expect((await client.getBatch(name)).name).toBe(name);
@@ -172,7 +161,7 @@ describe('LivyClient against the simulator (CSRF protection on)', () => {
     seen.length = 0;
     await client.listBatches();
     sim.setFaults({ dropRate: 1 });
-    await livyError(client.listBatches());
+    await rejection(client.listBatches(), LivyError);
     expect(seen).toEqual([
       expect.objectContaining({ endpoint: sim.url, method: 'GET', status: 200, ms: expect.any(Number) }),
       expect.objectContaining({ endpoint: sim.url, method: 'GET', status: 'error' }),
@@ -228,11 +217,11 @@ describe('LivyClient: capacity', () => {
       const client = clients.for(sim.url);
       await client.createBatch(request(uniqueName('cap')));
       const name = uniqueName('cap');
-      const err = await livyError(client.createBatch(request(name)));
+      const err = await rejection(client.createBatch(request(name)), LivyError);
       expect(err).toMatchObject({ kind: 'capacity', status: 400, errorType: ErrorType.LivyCapacity });
       expect(err.message).toMatch(/too many sessions/);
       // nothing was created for it
-      expect((await livyError(client.getBatch(name))).kind).toBe('not-found');
+      expect((await rejection(client.getBatch(name), LivyError)).kind).toBe('not-found');
     } finally {
       await clients.close();
       await sim.close();
@@ -263,8 +252,8 @@ describe('LivyClient: auth header', () => {
     await client.listBatches();
     await client.getLog(created.id);
     await client.deleteBatch(created.id);
-    const notFound = await livyError(client.getBatch(created.id));
-    const rejected = await livyError(client.createBatch(request('999')));
+    const notFound = await rejection(client.getBatch(created.id), LivyError);
+    const rejected = await rejection(client.createBatch(request('999')), LivyError);
     const requests = sim.requests();
     expect(requests.map((r) => r.method).sort()).toEqual(['DELETE', 'GET', 'GET', 'GET', 'GET', 'POST', 'POST']);
     expect(requests.every((r) => r.hasAuth)).toBe(true);
@@ -283,7 +272,7 @@ describe('LivyClient: an endpoint that is gone', () => {
       await client.listBatches(); // a kept-alive connection exists...
       await sim.stop(); // ...and is reset; new ones are refused
       for (const call of [client.listBatches(), client.createBatch(request(uniqueName('gone'))), client.deleteBatch(0)]) {
-        const err = await livyError(call);
+        const err = await rejection(call, LivyError);
         expect(err).toMatchObject({ kind: 'unreachable', errorType: ErrorType.LivyUnreachable, status: undefined });
         expect(err.message).toMatch(/did not answer \((ECONNREFUSED|ECONNRESET|UND_ERR_SOCKET)/);
       }
@@ -303,7 +292,7 @@ describe('LivyClient: an endpoint that is gone', () => {
       const client = clients.for(sim.url);
       await client.listBatches();
       await clients.close();
-      expect((await livyError(client.listBatches())).kind).toBe('unreachable');
+      expect((await rejection(client.listBatches(), LivyError)).kind).toBe('unreachable');
     } finally {
       await sim.close();
     }
