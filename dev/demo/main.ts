@@ -12,13 +12,15 @@ import { formatDuration, isTerminalJobState, type JobStatus } from '../../contra
 import { table } from '../../client/format';
 import { ShaleClient } from '../../client/shaleClient';
 import { startLivySimulator, type LivySimulator } from '../livy-sim';
-import { EMRClient, RunJobFlowCommand, TerminateJobFlowsCommand } from '@aws-sdk/client-emr';
 import { startDevServer, stopProcess } from '../stack/devServer';
+import { createCluster, motoEmrClient, terminateCluster } from '../stack/emrClusters';
 import { MOTO_ENV, startMoto } from '../stack/moto';
 import { freePort } from '../stack/ports';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const keep = process.argv.includes('--keep');
+/** Only the demo's clusters are Shale's (emr.requiredTags). */
+const DEMO_TAG = { 'shale:demo': 'true' };
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 interface DemoJob {
@@ -71,10 +73,10 @@ async function main(): Promise<void> {
     startLivySimulator({ name: 'emr5-spark2', startingMs: 500 }),
     startLivySimulator({ name: 'emr6-spark3', startingMs: 500 }),
   ]);
-  const emr = new EMRClient({ endpoint: moto.endpoint, region: MOTO_ENV.AWS_REGION, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+  const emr = motoEmrClient(moto.endpoint);
   const clusters = {
-    [await createEmrCluster(emr, 'etl-emr5', 'emr-5.36.0', spark2.url)]: { name: 'etl-emr5', sim: spark2 },
-    [await createEmrCluster(emr, 'etl-emr6', 'emr-6.15.0', spark3.url)]: { name: 'etl-emr6', sim: spark3 },
+    [await createCluster(emr, { name: 'etl-emr5', releaseLabel: 'emr-5.36.0', livyUrl: spark2.url, tags: DEMO_TAG })]: { name: 'etl-emr5', sim: spark2 },
+    [await createCluster(emr, { name: 'etl-emr6', releaseLabel: 'emr-6.15.0', livyUrl: spark3.url, tags: DEMO_TAG })]: { name: 'etl-emr6', sim: spark3 },
   };
   const clusterName = (id?: string) => (id && clusters[id]?.name) || id || '';
   const configPath = `${runDir}/shale.yaml`;
@@ -82,7 +84,7 @@ async function main(): Promise<void> {
     configPath,
     toYaml({
       temporal: { address: server.address, taskQueue: 'shale' },
-      emr: { enabled: true, endpoint: moto.endpoint, region: MOTO_ENV.AWS_REGION, cacheTtlMs: 1000, stateCheckIntervalMs: 1000, requiredTags: { 'shale:demo': 'true' } },
+      emr: { enabled: true, endpoint: moto.endpoint, region: MOTO_ENV.AWS_REGION, cacheTtlMs: 1000, stateCheckIntervalMs: 1000, requiredTags: DEMO_TAG },
       livy: { pollIntervalMs: 500, unreachableGraceSeconds: 10 },
       sqlRunnerUri: 's3://acme-platform/shale/sql_runner.py',
     }),
@@ -123,7 +125,7 @@ async function main(): Promise<void> {
       if (status.state !== 'RUNNING' || status.attempts.length !== 1 || !attempt?.cluster) return false;
       say(`terminating EMR cluster ${clusterName(attempt.cluster)} (${attempt.cluster}) under attempt 1 (its Livy goes down with it)`);
       await clusters[attempt.cluster]!.sim.stop();
-      await emr.send(new TerminateJobFlowsCommand({ JobFlowIds: [attempt.cluster] }));
+      await terminateCluster(emr, attempt.cluster);
       return true;
     });
     finals.set(failoverId, failover.get(failoverId)!);
@@ -152,24 +154,6 @@ async function main(): Promise<void> {
   } finally {
     await stopAll();
   }
-}
-
-async function createEmrCluster(emr: EMRClient, name: string, releaseLabel: string, livyUrl: string): Promise<string> {
-  const out = await emr.send(
-    new RunJobFlowCommand({
-      Name: name,
-      ReleaseLabel: releaseLabel,
-      Applications: [{ Name: 'Spark' }, { Name: 'Livy' }],
-      Instances: { InstanceCount: 3, MasterInstanceType: 'm5.xlarge', SlaveInstanceType: 'm5.2xlarge', KeepJobFlowAliveWhenNoSteps: true },
-      JobFlowRole: 'EMR_EC2_DefaultRole',
-      ServiceRole: 'EMR_DefaultRole',
-      Tags: [
-        { Key: 'shale:livy-url', Value: livyUrl },
-        { Key: 'shale:demo', Value: 'true' },
-      ],
-    }),
-  );
-  return out.JobFlowId!;
 }
 
 function countCalls(sims: LivySimulator[], method: string, status: JobStatus): number {

@@ -1,34 +1,13 @@
-/** Creating and terminating EMR clusters on the moto server, each pointing at a Livy simulator. */
-import { EMRClient, RunJobFlowCommand, TerminateJobFlowsCommand } from '@aws-sdk/client-emr';
+/** EMR clusters for tests, on the run's moto server (see dev/stack/emrClusters.ts). */
+import type { EMRClient } from '@aws-sdk/client-emr';
 import { inject } from 'vitest';
-import { LIVY_URL_TAG, POOL_TAG } from '../../activities/clusters/emrClusters';
+import { motoEmrClient } from '../../dev/stack/emrClusters';
 import { MOTO_ENV } from '../../dev/stack/moto';
+
+export { createCluster, terminateCluster } from '../../dev/stack/emrClusters';
 
 Object.assign(process.env, MOTO_ENV);
 
 export function emrClient(): EMRClient {
-  return new EMRClient({ endpoint: inject('motoEndpoint'), region: MOTO_ENV.AWS_REGION });
-}
-
-export async function createCluster(
-  emr: EMRClient,
-  options: { name: string; releaseLabel: string; livyUrl: string; pool?: string; tags?: Record<string, string> },
-): Promise<string> {
-  const tags = { [LIVY_URL_TAG]: options.livyUrl, ...(options.pool ? { [POOL_TAG]: options.pool } : {}), ...options.tags };
-  const out = await emr.send(
-    new RunJobFlowCommand({
-      Name: options.name,
-      ReleaseLabel: options.releaseLabel,
-      Applications: [{ Name: 'Spark' }, { Name: 'Livy' }],
-      Instances: { InstanceCount: 1, MasterInstanceType: 'm5.xlarge', KeepJobFlowAliveWhenNoSteps: true },
-      JobFlowRole: 'EMR_EC2_DefaultRole',
-      ServiceRole: 'EMR_DefaultRole',
-      Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
-    }),
-  );
-  return out.JobFlowId!;
-}
-
-export async function terminateCluster(emr: EMRClient, clusterId: string): Promise<void> {
-  await emr.send(new TerminateJobFlowsCommand({ JobFlowIds: [clusterId] }));
+  return motoEmrClient(inject('motoEndpoint'));
 }
