@@ -12,7 +12,8 @@ import { formatDuration, isTerminalJobState, type JobStatus } from '../../contra
 import { table } from '../../client/format';
 import { ShaleClient } from '../../client/shaleClient';
 import { startLivySimulator, type LivySimulator } from '../livy-sim';
-import { startDevServer, stopProcess } from '../stack/devServer';
+import { startDevServer } from '../stack/devServer';
+import { stopProcess } from '../stack/processes';
 import { createCluster, motoEmrClient, terminateCluster } from '../stack/emrClusters';
 import { MOTO_ENV, startMoto } from '../stack/moto';
 import { freePort } from '../stack/ports';

@@ -1,7 +1,7 @@
 /** A real EMR API for tests and the demo: moto's server on loopback (clusters are free and instant). */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { stopProcess } from './devServer';
-import { freePort, waitForPort } from './ports';
+import type { ChildProcess } from 'node:child_process';
+import { freePort } from './ports';
+import { spawnServer, stopProcess } from './processes';
 import { resolveTools } from './tools';
 
 export interface MotoServer {
@@ -15,11 +15,6 @@ export const MOTO_ENV = { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: '
 
 export async function startMoto(): Promise<MotoServer> {
   const port = await freePort();
-  const child = spawn(resolveTools().motoServer, ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (chunk) => (stderr = (stderr + chunk).slice(-4000)));
-  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`moto_server exited (${code}): ${stderr}`))));
-  await Promise.race([waitForPort(port, 60_000), exited]);
-  exited.catch(() => undefined);
+  const child = await spawnServer('moto_server', resolveTools().motoServer, ['-H', '127.0.0.1', '-p', String(port)], port);
   return { endpoint: `http://127.0.0.1:${port}`, process: child, stop: () => stopProcess(child) };
 }

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it, inject, vi } from 'vitest';
 import { stringify as toYaml } from 'yaml';
 import { ShaleClient } from '../../client/shaleClient';
 import { startLivySimulator, type LivySimulator } from '../../dev/livy-sim';
-import { stopProcess } from '../../dev/stack/devServer';
+import { stopProcess } from '../../dev/stack/processes';
 import { freePort } from '../../dev/stack/ports';
 import { uniqueTaskQueue } from '../support/workflowEnv';
 import { simSpec } from '../support/stack';
