@@ -21,13 +21,18 @@ export default tseslint.config(
     // Workflow code is replayed: no Node, no I/O, nothing from activities, worker or client.
     files: ['workflows/**/*.ts'],
     rules: {
-      'no-restricted-imports': [
+      '@typescript-eslint/no-restricted-imports': [
         'error',
         {
-          paths: nodeBuiltins.map((name) => ({ name, message: 'workflow code must be deterministic: no Node built-ins' })),
+          paths: [
+            ...nodeBuiltins.map((name) => ({ name, message: 'workflow code must be deterministic: no Node built-ins' })),
+            // Every module a workflow loads is evaluated again for each job and each replay in the sandbox.
+            { name: '../contract', allowTypeImports: true, message: "import values from their module (e.g. '../contract/errors'): the index loads the spec schema (zod) into every workflow" },
+          ],
           patterns: [
             { group: ['**/activities/**', '**/activities', '**/worker/**', '**/client/**', '**/dev/**'], message: 'workflows may import only contract/ and @temporalio/workflow' },
             { group: ['@temporalio/activity', '@temporalio/worker', '@temporalio/client', 'undici', '@aws-sdk/*'], message: 'not in workflow code' },
+            { group: ['**/contract/jobSpec'], allowTypeImports: true, message: 'the spec schema is loaded only on demand (sparkJob.ts validatedSpec)' },
           ],
         },
       ],

@@ -10,12 +10,17 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 
-/** The same entry point createShaleWorker bundles at start-up (worker/createWorker.ts). */
+/** The workflows' entry point. */
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+/** How Shale's workflow code is bundled, wherever it is (worker start-up, image build, tests). */
+export function bundleShaleWorkflows() {
+  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+}
 
 /** Writes the bundle's code to `outFile` (directories created as needed); returns its absolute path and size. */
 export async function writeWorkflowBundle(outFile: string): Promise<{ path: string; bytes: number }> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  const { code } = await bundleShaleWorkflows();
   const path = resolve(outFile);
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, code);

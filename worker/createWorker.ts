@@ -1,7 +1,6 @@
 /** Builds a Shale worker: one Livy pool and one batch watcher shared by every job it runs. */
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities/createActivities';
 import { StaticClusters, type ClusterDirectory } from '../activities/clusters/cluster';
 import { CombinedClusters, EmrClusters } from '../activities/clusters/emrClusters';
@@ -12,8 +11,7 @@ import { BatchWatcher } from '../activities/livy/batchWatcher';
 import { LivyClients } from '../activities/livy/client';
 import { livyAuthHeader, sizeSettingsOf, temporalConnectionOptions, type WorkerConfig } from './config';
 import { livyRequestMetrics } from './runtime';
-
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+import { bundleShaleWorkflows } from './bundleWorkflows';
 
 export interface ShaleWorker {
   worker: Worker;
@@ -81,7 +79,7 @@ export async function createShaleWorker(config: WorkerConfig, options: CreateWor
       options.workflowBundle ??
       (env.SHALE_WORKFLOW_BUNDLE
         ? { codePath: env.SHALE_WORKFLOW_BUNDLE }
-        : await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') })),
+        : await bundleShaleWorkflows()),
     activities,
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
     maxCachedWorkflows: config.worker.maxCachedWorkflows,

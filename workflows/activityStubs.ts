@@ -1,6 +1,7 @@
 /** Activity stubs with the timeouts and retry rules each Livy interaction needs. */
 import { proxyActivities } from '@temporalio/workflow';
-import { ErrorType, NON_RETRYABLE_ACTIVITY_ERRORS, type ShaleActivities } from '../contract';
+import type { ShaleActivities } from '../contract';
+import { ErrorType, NON_RETRYABLE_ACTIVITY_ERRORS } from '../contract/errors';
 
 /** Routing retries forever while no cluster is healthy; the queue timeout bounds the wait. */
 export const routing = proxyActivities<Pick<ShaleActivities, 'routeJob'>>({

@@ -1,6 +1,7 @@
 /** Turns what an activity threw, or what a batch ended as, into Shale's failure classes (rule 3). */
 import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/workflow';
-import { classifyFailure, ErrorType, type JobError } from '../contract';
+import type { JobError } from '../contract';
+import { classifyFailure, ErrorType } from '../contract/errors';
 
 export function jobErrorFrom(err: unknown): JobError {
   const cause = err instanceof ActivityFailure ? err.cause : err;

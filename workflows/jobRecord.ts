@@ -3,17 +3,16 @@
  * the search attributes and the audit log never disagree.
  */
 import { log, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import {
-  isTerminalJobState,
-  labelValues,
-  SA,
-  type AttemptRecord,
-  type BatchSnapshot,
-  type CancelRequest,
-  type JobError,
-  type JobSpec,
-  type JobState,
-  type JobStatus,
+import { isTerminalJobState } from '../contract/states';
+import { labelValues, SA } from '../contract/searchAttributes';
+import type {
+  AttemptRecord,
+  BatchSnapshot,
+  CancelRequest,
+  JobError,
+  JobSpec,
+  JobState,
+  JobStatus,
 } from '../contract';
 import { jobMetrics } from './jobMetrics';
 

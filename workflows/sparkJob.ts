@@ -13,29 +13,26 @@ import {
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
-import {
-  attemptName,
-  cancelSignal,
-  DEFAULT_HISTORY_LIMIT,
-  DEFAULT_TRACK_WINDOW_SECONDS,
-  ErrorType,
-  formatFieldErrors,
-  isTerminalBatchState,
-  parseJobSpec,
-  requestCancelUpdate,
-  statusQuery,
-  type AttemptOutcome,
-  type BatchRef,
-  type BatchSnapshot,
-  type CancelAnswer,
-  type CancelArgs,
-  type CancelVia,
-  type ClusterChoice,
-  type JobError,
-  type JobSpec,
-  type JobStatus,
-  type SparkJobInput,
+import type {
+  AttemptOutcome,
+  BatchRef,
+  BatchSnapshot,
+  CancelAnswer,
+  CancelArgs,
+  CancelVia,
+  ClusterChoice,
+  JobError,
+  JobSpec,
+  JobStatus,
+  SparkJobInput,
 } from '../contract';
+// Runtime imports name their module: the contract's index would load the spec schema (zod) into every workflow.
+import { ErrorType } from '../contract/errors';
+import { specFingerprint } from '../contract/fingerprint';
+import { attemptName } from '../contract/jobId';
+import { cancelSignal, requestCancelUpdate, statusQuery } from '../contract/messages';
+import { isTerminalBatchState } from '../contract/states';
+import { DEFAULT_HISTORY_LIMIT, DEFAULT_TRACK_WINDOW_SECONDS } from '../contract/workflowInput';
 import { killing, reconciling, routing, submitting, tracking } from './activityStubs';
 import { backoffSeconds } from './backoff';
 import { raceDeadline, startDeadline } from './deadline';
@@ -47,6 +44,26 @@ type AttemptResult = { kind: 'succeeded' } | { kind: 'failed'; error: JobError }
 const OUTCOME_BY_CLASS: Record<JobError['class'], AttemptOutcome> = { app: 'APP_FAILED', infra: 'INFRA_FAILED', fatal: 'FATAL' };
 
 export async function sparkJob(input: SparkJobInput): Promise<JobStatus> {
+  const job = new SparkJob(input, vouchedSpec(input) ?? (await validatedSpec(input)));
+  return job.run();
+}
+
+/**
+ * ShaleClient submits parseJobSpec's normalized output with its fingerprint: a spec that matches its
+ * fingerprint is taken as it is. The schema (zod) is then never loaded into the workflow's sandbox,
+ * where it would be evaluated again for every job and every replay (most of a new job's CPU).
+ */
+function vouchedSpec(input: SparkJobInput): JobSpec | undefined {
+  try {
+    return specFingerprint(input.spec as JobSpec) === input.fingerprint ? (input.spec as JobSpec) : undefined;
+  } catch {
+    return undefined; // not even an object: validation below says what is wrong
+  }
+}
+
+/** A spec started any other way (`temporal workflow start`, the Web UI) is validated here, field by field. */
+async function validatedSpec(input: SparkJobInput): Promise<JobSpec> {
+  const { parseJobSpec, formatFieldErrors } = await import(/* webpackMode: "eager" */ '../contract/jobSpec');
   const parsed = parseJobSpec(input.spec);
   if (!parsed.ok) {
     throw ApplicationFailure.create({
@@ -56,8 +73,7 @@ export async function sparkJob(input: SparkJobInput): Promise<JobStatus> {
       details: [parsed.errors],
     });
   }
-  const job = new SparkJob(input, parsed.spec);
-  return job.run();
+  return parsed.spec;
 }
 
 class SparkJob {

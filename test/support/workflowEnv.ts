@@ -1,9 +1,9 @@
 /** Shared set-up for workflow tests: the time-skipping server, the bundled workflow, a worker with fakes. */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
-import { bundleWorkflowCode, DefaultLogger, LogTimestamp, Runtime, Worker, type LogEntry, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DefaultLogger, LogTimestamp, Runtime, Worker, type LogEntry, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { inject } from 'vitest';
-import { WORKFLOWS_PATH } from '../../worker/createWorker';
+import { bundleShaleWorkflows } from '../../worker/bundleWorkflows';
 import type { ShaleActivities } from '../../contract';
 import { registerSearchAttributes } from '../../client/registerSearchAttributes';
 
@@ -66,7 +66,7 @@ export function installQuietRuntime(options: { hideScriptedFailures?: boolean } 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  bundle ??= bundleShaleWorkflows();
   return bundle;
 }
 
