@@ -7,6 +7,7 @@ help:
 	@echo "make demo   - run the local stack (Temporal dev server + UI, two simulated Livy clusters, a worker) and sample jobs"
 	@echo "              KEEP=1 leaves the stack up afterwards"
 	@echo "make test   - install what is missing, then typecheck, lint and run every test suite"
+	@echo "make bench  - measure Shale against its targets and baselines (about 10 min); QUICK=1 for a small run"
 	@echo "make tools  - install the local stack's binaries into .tools/ (only those not on PATH)"
 
 $(NPM_CI_STAMP): package.json package-lock.json
@@ -27,6 +28,11 @@ check: deps
 
 test: deps tools browser check
 	npx vitest run
+	# The quick bench, so the harness cannot rot: it fails if a figure is not produced (not on the values).
+	npx tsx bench/main.ts --quick --check
+
+bench: deps tools
+	npx tsx bench/main.ts $(if $(QUICK),--quick,)
 
 record-histories: deps tools
 	SHALE_RECORD_HISTORIES=1 npx vitest run test/e2e
@@ -34,4 +40,4 @@ record-histories: deps tools
 demo: deps tools
 	npx tsx dev/demo/main.ts $(if $(KEEP),--keep,)
 
-.PHONY: help deps tools browser check test record-histories demo
+.PHONY: help deps tools browser check test bench record-histories demo
