@@ -105,13 +105,32 @@ export const workerConfigSchema = z.strictObject({
   sizes: z.partialRecord(z.enum(SIZE_PRESETS), sizeSettings).default({}),
   worker: z
     .strictObject({
-      maxConcurrentActivities: z.number().int().positive().default(2000),
-      maxCachedWorkflows: z.number().int().positive().default(2000),
+      /**
+       * Activity slots. Every running job holds one (its wait for the next state change: a promise,
+       * not a thread), so this bounds the jobs one worker tracks; see the README's "Sizing a worker".
+       */
+      maxConcurrentActivities: z.number().int().positive().default(10_000),
+      /** Workflows kept in memory; an evicted job is replayed from its (short) history on its next change. */
+      maxCachedWorkflows: z.number().int().positive().default(500),
+      /** Workflow tasks processed at once (the SDK's maxConcurrentWorkflowTaskExecutions). */
+      maxConcurrentWorkflowTasks: z.number().int().positive().default(100),
+      /** Long polls for workflow and activity tasks held open against Temporal. */
+      workflowTaskPollers: z.number().int().min(2).default(10),
+      activityTaskPollers: z.number().int().positive().default(10),
       heartbeatIntervalMs: z.number().int().positive().default(10_000),
       shutdownGraceSeconds: z.number().positive().default(30),
       logLevel: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
     })
-    .default({ maxConcurrentActivities: 2000, maxCachedWorkflows: 2000, heartbeatIntervalMs: 10_000, shutdownGraceSeconds: 30, logLevel: 'INFO' }),
+    .default({
+      maxConcurrentActivities: 10_000,
+      maxCachedWorkflows: 500,
+      maxConcurrentWorkflowTasks: 100,
+      workflowTaskPollers: 10,
+      activityTaskPollers: 10,
+      heartbeatIntervalMs: 10_000,
+      shutdownGraceSeconds: 30,
+      logLevel: 'INFO',
+    }),
 });
 
 export type WorkerConfig = z.output<typeof workerConfigSchema>;

@@ -83,6 +83,9 @@ export async function createShaleWorker(config: WorkerConfig, options: CreateWor
     activities,
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
     maxCachedWorkflows: config.worker.maxCachedWorkflows,
+    maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
+    maxConcurrentWorkflowTaskPolls: Math.min(config.worker.workflowTaskPollers, config.worker.maxConcurrentWorkflowTasks),
+    maxConcurrentActivityTaskPolls: config.worker.activityTaskPollers,
     shutdownGraceTime: `${config.worker.shutdownGraceSeconds}s`,
   });
   return {

@@ -32,7 +32,15 @@ describe('parseWorkerConfig', () => {
       expect(config.livy.authHeaderFromEnv).toBeUndefined();
       expect(config.sqlRunnerUri).toBe('s3://shale-artifacts/shale/sql_runner.py');
       expect(config.sizes).toEqual({});
-      expect(config.worker).toMatchObject({ maxConcurrentActivities: 2000, maxCachedWorkflows: 2000, heartbeatIntervalMs: 10_000, shutdownGraceSeconds: 30 });
+      expect(config.worker).toMatchObject({
+        maxConcurrentActivities: 10_000,
+        maxCachedWorkflows: 500,
+        maxConcurrentWorkflowTasks: 100,
+        workflowTaskPollers: 10,
+        activityTaskPollers: 10,
+        heartbeatIntervalMs: 10_000,
+        shutdownGraceSeconds: 30,
+      });
     }
   });
 
