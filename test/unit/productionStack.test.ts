@@ -229,6 +229,15 @@ describe('docker-compose.yml', () => {
     expect(temporal.SKIP_ADD_CUSTOM_SEARCH_ATTRIBUTES).toBe('true');
   });
 
+  it('runs Temporal with eager activity execution, from the dynamic config file it mounts', () => {
+    const temporal = service('temporal');
+    const path = containerEnv(temporal).DYNAMIC_CONFIG_FILE_PATH;
+    expect(path).toBe('config/dynamicconfig/shale.yaml');
+    expect(temporal.volumes).toContain(`./deploy/temporal-dynamicconfig.yaml:${posix.join('/etc/temporal', path!)}:ro`);
+    const dynamicConfig = parseYaml(text('deploy/temporal-dynamicconfig.yaml')) as Record<string, Array<{ value: unknown }>>;
+    expect(dynamicConfig['system.enableActivityEagerExecution']).toEqual([{ value: true }]);
+  });
+
   it('gives every long-running service a health check (the worker: its image HEALTHCHECK)', () => {
     const oneShot = new Set(
       Object.values(services).flatMap((s) =>
