@@ -1,10 +1,8 @@
 /** A worker process for the baseline workflows: `node --import tsx bench/baselines/worker.ts <address> <taskQueue>`. */
-import { fileURLToPath } from 'node:url';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { parseWorkerConfig } from '../../worker/config';
 import { createNaiveActivities } from './activities';
-
-const BASELINE_WORKFLOWS_PATH = fileURLToPath(new URL('./workflows.ts', import.meta.url));
+import { BASELINE_WORKFLOWS_PATH } from './workflowsPath';
 
 const [address, taskQueue] = process.argv.slice(2);
 if (!address || !taskQueue) {

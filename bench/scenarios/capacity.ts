@@ -3,10 +3,10 @@
  * peak RSS, then every batch ended at a steady rate and the lag until each workflow completed.
  */
 import { distribution, type Distribution } from '../stats';
-import { paced, until } from '../pacing';
+import { paced } from '../pacing';
 import { finishSpread, terminalLags } from '../lag';
 import { CpuMeter } from '../procfs';
-import { closedWorkflows, countWorkflows } from '../visibility';
+import { closedWorkflows, untilAllClosed, untilAllRunning } from '../visibility';
 import { benchSpec, benchTaskQueue, closeClusters, shaleClient, shaleConfig, spawnShaleWorker, startClusters, type BenchStack } from '../stack';
 
 export interface CapacitySize {
@@ -41,21 +41,14 @@ export async function measureCapacity(stack: BenchStack, size: CapacitySize): Pr
     await cpu.start();
     const rampStart = Date.now();
     const submitted = await paced(size.jobs, size.ratePerSecond, async (i) => (await client.submit(benchSpec(`capacity-${i}`, 24 * 3600_000))).jobId);
-    let runningAtOnce = 0;
-    await until('every job RUNNING', async () => {
-      runningAtOnce = await countWorkflows(stack.temporal, taskQueue, 'ShaleState="RUNNING"');
-      return runningAtOnce === size.jobs || `${runningAtOnce}/${size.jobs}`;
-    }, 120_000 + size.jobs * 200, 1000);
+    const runningAtOnce = await untilAllRunning(stack.temporal, taskQueue, size.jobs, 120_000 + size.jobs * 200, 1000);
     const rampSeconds = (Date.now() - rampStart) / 1000;
     const ramp = await cpu.read();
     const rssWhileRunningMb = (await worker.stats()).rssMb;
 
     await cpu.start();
     const endedAt = await finishSpread(clusters, submitted.map((id) => `${id}-a1`), size.finishOverMs);
-    await until('every job closed', async () => {
-      const open = await countWorkflows(stack.temporal, taskQueue, 'ExecutionStatus="Running"');
-      return open === 0 || `${open} still open`;
-    }, 120_000 + size.jobs * 100, 500);
+    await untilAllClosed(stack.temporal, taskQueue, 120_000 + size.jobs * 100, 500);
     const finish = await cpu.read();
     const closed = await closedWorkflows(stack.temporal, taskQueue);
     const { peakRssMb } = await worker.stats();

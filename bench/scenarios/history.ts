@@ -3,7 +3,6 @@
  * server: Shale's workflow on a fake cluster whose batch time runs on a virtual clock, beside the
  * naive timer-polling workflow (one GET activity and one 10 s timer per poll).
  */
-import { fileURLToPath } from 'node:url';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { parseJobSpec, specFingerprint, type SparkJobInput } from '../../contract';
@@ -12,8 +11,8 @@ import { FakeCluster, FAST, virtualClock } from '../../test/support/fakeActiviti
 import { registerSearchAttributes } from '../../client/registerSearchAttributes';
 import { scriptedNaiveActivities } from '../baselines/activities';
 import type { NaiveJobInput } from '../baselines/types';
+import { BASELINE_WORKFLOWS_PATH } from '../baselines/workflowsPath';
 
-const NAIVE_WORKFLOWS = fileURLToPath(new URL('../baselines/workflows.ts', import.meta.url));
 const POLL_SECONDS = 10;
 
 export interface HistoryFigures {
@@ -56,7 +55,7 @@ export async function measureHistory(shaleBundle: string): Promise<HistoryFigure
     const naive = async (runningMs: number, n: number) => {
       const taskQueue = `history-naive-${n}`;
       const polls = Math.ceil(runningMs / (POLL_SECONDS * 1000));
-      const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowsPath: NAIVE_WORKFLOWS, activities: scriptedNaiveActivities(polls) });
+      const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowsPath: BASELINE_WORKFLOWS_PATH, activities: scriptedNaiveActivities(polls) });
       const input: NaiveJobInput = { livyUrl: 'http://unused', name: `naive-${n}`, conf: {}, pollSeconds: POLL_SECONDS };
       return worker.runUntil(async () => {
         const handle = await env.client.workflow.start('naivePollingJob', { taskQueue, workflowId: `bench-naive-${n}-${Date.now()}`, args: [input] });

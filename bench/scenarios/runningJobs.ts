@@ -12,7 +12,7 @@ import { OperatorPollers, httpNoKeepAlive } from '../baselines/operatorPoller';
 import type { NaiveJobInput } from '../baselines/types';
 import { finishSpread, terminalLags } from '../lag';
 import { CpuMeter } from '../procfs';
-import { closedWorkflows, countWorkflows } from '../visibility';
+import { closedWorkflows, untilAllClosed, untilAllRunning } from '../visibility';
 import {
   allRequests,
   benchSpec,
@@ -107,10 +107,7 @@ async function shaleRun(stack: BenchStack, size: RunningJobsSize): Promise<Runni
     });
     const names = submitted.map((s) => s.batchName);
     await waitForArrivals(clusters, 'POST', names, 60_000 + size.jobs * 100);
-    await until('every job RUNNING', async () => {
-      const n = await countWorkflows(stack.temporal, taskQueue, 'ShaleState="RUNNING"');
-      return n === size.jobs || `${n}/${size.jobs}`;
-    }, 60_000 + size.jobs * 100, 500);
+    await untilAllRunning(stack.temporal, taskQueue, size.jobs, 60_000 + size.jobs * 100, 500);
     // Quiet window: every job is running and tracked; only the watchers talk to Livy.
     const cpu = new CpuMeter({ worker: worker.pid, temporal: stack.devServerPid, driver: process.pid });
     await cpu.start();
@@ -128,7 +125,7 @@ async function shaleRun(stack: BenchStack, size: RunningJobsSize): Promise<Runni
       return { batchName: job.batchName, at };
     });
     await waitForArrivals(clusters, 'DELETE', names, 60_000 + size.jobs * 100);
-    await until('every job closed', async () => (await countWorkflows(stack.temporal, taskQueue, 'ExecutionStatus="Running"')) === 0, 120_000, 500);
+    await untilAllClosed(stack.temporal, taskQueue, 120_000, 500);
     return {
       ...load,
       submitToPostMs: distribution(latencies(submitted.slice(0, size.sampled), arrivals(clusters, 'POST'))),
@@ -161,7 +158,7 @@ async function naiveRun(stack: BenchStack, size: RunningJobsSize, finishOverMs: 
     await delay(size.windowMs);
     const load = livyLoad(allRequests(clusters), from, Date.now(), size.jobs);
     const endedAt = await finishSpread(clusters, names, finishOverMs);
-    await until('every naive job closed', async () => (await countWorkflows(stack.temporal, taskQueue, 'ExecutionStatus="Running"')) === 0, 120_000, 500);
+    await untilAllClosed(stack.temporal, taskQueue, 120_000, 500);
     const closed = await closedWorkflows(stack.temporal, taskQueue);
     return {
       ...load,

@@ -4,8 +4,8 @@
  * client with `concurrency` starts in flight can go.
  */
 import type { Client } from '@temporalio/client';
-import { pool, until } from '../pacing';
-import { closedWorkflows, countWorkflows } from '../visibility';
+import { pool } from '../pacing';
+import { closedWorkflows, untilAllClosed } from '../visibility';
 import { benchSpec, benchTaskQueue, closeClusters, shaleClient, shaleConfig, spawnBaselineWorker, spawnShaleWorker, startClusters, type BenchStack } from '../stack';
 
 export interface ThroughputSize {
@@ -26,10 +26,7 @@ export interface ThroughputFigures {
 
 /** Jobs per second from the first start to the last close. */
 async function drain(temporal: Client, taskQueue: string, jobs: number, startedAt: number) {
-  await until(`${jobs} workflows to close`, async () => {
-    const open = await countWorkflows(temporal, taskQueue, 'ExecutionStatus="Running"');
-    return open === 0 || `${open} open`;
-  }, 60_000 + jobs * 200, 250);
+  await untilAllClosed(temporal, taskQueue, 60_000 + jobs * 200, 250);
   const closed = await closedWorkflows(temporal, taskQueue);
   if (closed.length !== jobs) throw new Error(`bench: ${closed.length} of ${jobs} workflows closed`);
   const lastClose = Math.max(...closed.map((c) => c.closeMs));
