@@ -1,0 +1,59 @@
+/**
+ * The Livy credential the workers are configured with (SHALE_LIVY_AUTH), and a scan for it in every
+ * text a scenario produced: as is, and base64-encoded at each of the three byte alignments
+ * (payloads in a history's JSON are base64), minus the characters that depend on the bytes around it.
+ */
+import { randomUUID } from 'node:crypto';
+
+export const SECRET_ENV = 'SHALE_LIVY_AUTH';
+const TOKEN = `chaos-s3cr3t-${randomUUID()}`;
+export const SECRET_VALUE = `Bearer ${TOKEN}`;
+
+function needles(secret: string): Array<{ label: string; text: string }> {
+  const found = [{ label: 'plain', text: secret }];
+  const bytes = Buffer.from(secret);
+  for (let pad = 0; pad < 3; pad++) {
+    const encoded = Buffer.concat([Buffer.alloc(pad), bytes]).toString('base64');
+    const firstClean = pad === 0 ? 0 : 1;
+    const lastClean = Math.floor((pad + bytes.length) / 3);
+    found.push({ label: `base64+${pad}`, text: encoded.slice(firstClean * 4, lastClean * 4) });
+  }
+  return found;
+}
+const NEEDLES = needles(TOKEN);
+
+/** Which encodings of the secret a text holds (named, so a report never prints the secret). */
+export function secretHits(text: string): string[] {
+  return NEEDLES.filter((needle) => text.includes(needle.text)).map((needle) => needle.label);
+}
+
+/** The scan must be able to find what it looks for, or zero hits means nothing. */
+export function scannerFindsTheSecret(): boolean {
+  const embedded = ['', 'x', 'xy', '{"headers":{"authorization":"'].every(
+    (prefix) => secretHits(Buffer.from(`${prefix}${SECRET_VALUE}"}}`).toString('base64')).length > 0,
+  );
+  return embedded && secretHits(`authorization: ${SECRET_VALUE}`).length > 0 && secretHits(SECRET_VALUE.slice(0, -1)).length === 0;
+}
+
+/** Every base64 payload in a history's JSON, decoded: a second look, beside the encoded needles. */
+export function decodedPayloads(json: unknown, out: string[] = []): string[] {
+  if (Array.isArray(json)) json.forEach((v) => decodedPayloads(v, out));
+  else if (json && typeof json === 'object') {
+    for (const [key, value] of Object.entries(json)) {
+      if (key === 'data' && typeof value === 'string') out.push(Buffer.from(value, 'base64').toString('utf8'));
+      else decodedPayloads(value, out);
+    }
+  }
+  return out;
+}
+
+export interface ScanSurface {
+  /** e.g. "history chaos-…", "worker log chaos-kills-w1", "cli status". */
+  label: string;
+  text: string;
+}
+
+/** One line per surface and encoding the secret was found in. */
+export function scanForSecret(surfaces: readonly ScanSurface[]): string[] {
+  return surfaces.flatMap((s) => secretHits(s.text).map((how) => `${s.label} (${how})`));
+}
