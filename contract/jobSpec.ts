@@ -3,18 +3,21 @@
  * again inside the workflow, so a bad spec never starts a job.
  */
 import { z } from 'zod';
+import { credentialIn, namesSecret } from './credentials';
 import { parseDurationSeconds } from './duration';
+import { fieldName, readPlainData, type FieldError } from './plainData';
 import { SIZE_PRESETS } from './sizing';
 
-/** Schemes Spark can fetch from; userinfo (user:password@) is refused so no credential rides in a spec. */
+export type { FieldError } from './plainData';
+
+/** Schemes Spark can fetch from. Credentials in them (user:password@, signed queries) are refused with every other string's. */
 const URI_SCHEMES = ['s3', 's3a', 's3n', 'hdfs', 'viewfs', 'file', 'local', 'gs', 'abfs', 'abfss', 'wasb', 'wasbs', 'https', 'http'];
 const uri = z
   .string()
   .max(2048)
   .refine((v) => /^[a-z][a-z0-9+.-]*:\/\S*$/.test(v) && URI_SCHEMES.includes(v.slice(0, v.indexOf(':'))), {
     message: `must be a URI with one of the schemes ${URI_SCHEMES.join(', ')} (e.g. s3://bucket/app.py)`,
-  })
-  .refine((v) => !/^[a-z][a-z0-9+.-]*:\/\/[^/]*@/.test(v), { message: 'must not carry credentials (user:password@)' });
+  });
 
 const uriList = z.array(uri).max(200).default([]);
 const argList = z.array(z.string().max(16_384)).max(1000).default([]);
@@ -37,9 +40,8 @@ const duration = z
     return seconds;
   });
 
-/** Conf keys Shale sets itself (attempt naming) and keys that smell of credentials. */
+/** Conf keys Shale sets itself (attempt naming). Keys naming secrets are refused by credentialErrors. */
 const RESERVED_CONF_KEYS = new Set(['spark.yarn.tags', 'spark.app.name']);
-const CREDENTIAL_KEY = /(password|passwd|secret|token|credential|access[._-]?key|session[._-]?key|private[._-]?key)/i;
 
 const sparkConf = z
   .record(z.string().regex(/^[A-Za-z0-9_.\-:]{1,200}$/, 'conf keys are letters, digits and . _ - :'), z.string().max(8192))
@@ -50,12 +52,6 @@ const sparkConf = z
     for (const key of keys) {
       if (RESERVED_CONF_KEYS.has(key)) {
         ctx.addIssue({ code: 'custom', path: [key], message: 'is set by Shale (attempt name and YARN tag); remove it' });
-      } else if (CREDENTIAL_KEY.test(key)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [key],
-          message: 'looks like a credential; credentials live in worker config, never in a job spec',
-        });
       }
     }
   });
@@ -131,35 +127,70 @@ export type JobSpecInput = z.input<typeof jobSpecSchema>;
 export type JobSpec = z.output<typeof jobSpecSchema>;
 export type JobKind = JobSpec['kind'];
 
-export interface FieldError {
-  field: string;
-  message: string;
-}
-
 export type SpecParseResult = { ok: true; spec: JobSpec } | { ok: false; errors: FieldError[] };
 
 /** Largest spec accepted, as JSON: keeps workflow history and payloads small. */
 export const MAX_SPEC_BYTES = 256 * 1024;
+/** Deepest a value may sit below the spec; the deepest real field (route.criteria.N.tag) is 4. */
+export const MAX_SPEC_DEPTH = 8;
+/** Errors reported at most: enough to fix a spec, bounded for a failure message. */
+export const MAX_REPORTED_ERRORS = 50;
 
+const CREDENTIAL_ADVICE = 'credentials live in worker config, never in a job spec';
+
+/**
+ * Validates anything (a caller's object, a workflow input, a Proxy) into the normalized spec, or
+ * field-level errors; never throws. The input is first copied into plain, bounded JSON data (depth,
+ * per-field caps, whole-spec size), so zod never walks a hostile structure.
+ */
 export function parseJobSpec(input: unknown): SpecParseResult {
-  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-    return { ok: false, errors: [{ field: '(spec)', message: 'must be an object' }] };
-  }
-  let json: string;
-  try {
-    json = JSON.stringify(input);
-  } catch {
-    return { ok: false, errors: [{ field: '(spec)', message: 'must be plain JSON data (no cycles, BigInts or throwing getters)' }] };
-  }
-  const size = utf8Length(json);
+  const top = topLevelError(input);
+  if (top) return { ok: false, errors: [top] };
+  const plain = readPlainData(input, { maxDepth: MAX_SPEC_DEPTH, schema: jobSpecSchema, maxErrors: MAX_REPORTED_ERRORS });
+  if (plain.shapeErrors.length > 0) return { ok: false, errors: [...plain.lengthErrors, ...plain.shapeErrors] };
+  const size = utf8Length(JSON.stringify(plain.value));
   if (size > MAX_SPEC_BYTES) {
-    return { ok: false, errors: [{ field: '(spec)', message: `is ${size} bytes; at most ${MAX_SPEC_BYTES} allowed` }] };
+    return { ok: false, errors: [...plain.lengthErrors, { field: '(spec)', message: `is ${size} bytes; at most ${MAX_SPEC_BYTES} allowed` }] };
   }
-  const reserved = reservedKeys(input);
-  if (reserved.length > 0) return { ok: false, errors: reserved };
-  const result = jobSpecSchema.safeParse(input);
-  if (result.success) return { ok: true, spec: result.data };
-  return { ok: false, errors: result.error.issues.map(toFieldError) };
+  const result = jobSpecSchema.safeParse(plain.value);
+  // A cut value's or a credential's error says more than what the schema then finds on the same field.
+  const claimed = [...plain.lengthErrors, ...credentialErrors(plain.value)];
+  const claimedFields = new Set(claimed.map((e) => e.field));
+  const schemaErrors = result.success ? [] : result.error.issues.map(toFieldError).filter((e) => !claimedFields.has(e.field));
+  const errors = [...claimed, ...schemaErrors];
+  if (errors.length > 0 || !result.success) return { ok: false, errors: errors.slice(0, MAX_REPORTED_ERRORS) };
+  return { ok: true, spec: result.data };
+}
+
+function topLevelError(input: unknown): FieldError | undefined {
+  if (input === null || typeof input !== 'object') return { field: '(spec)', message: 'must be an object' };
+  try {
+    return Array.isArray(input) ? { field: '(spec)', message: 'must be an object' } : undefined;
+  } catch {
+    return { field: '(spec)', message: 'could not be read (a getter or proxy threw)' };
+  }
+}
+
+/** Every string anywhere in the spec, and every conf key, checked for credentials. */
+function credentialErrors(spec: unknown): FieldError[] {
+  const errors: FieldError[] = [];
+  const visit = (value: unknown, path: (string | number)[]) => {
+    if (typeof value === 'string') {
+      const found = credentialIn(value);
+      if (found) errors.push({ field: fieldName(path), message: `carries a credential (${found}); ${CREDENTIAL_ADVICE}` });
+    } else if (Array.isArray(value)) {
+      value.forEach((item, i) => visit(item, [...path, i]));
+    } else if (value !== null && typeof value === 'object') {
+      for (const [key, item] of Object.entries(value)) {
+        const at = [...path, key];
+        if (path.length === 1 && path[0] === 'conf' && namesSecret(key)) {
+          errors.push({ field: fieldName(at), message: `looks like a credential; ${CREDENTIAL_ADVICE}` });
+        } else visit(item, at);
+      }
+    }
+  };
+  visit(spec, []);
+  return errors;
 }
 
 /** Bytes of the UTF-8 encoding (payloads are UTF-8 JSON); pure code, usable inside the workflow. */
@@ -175,27 +206,6 @@ function utf8Length(text: string): number {
     } else bytes += 3;
   }
   return bytes;
-}
-
-/**
- * Keys that name JavaScript's object machinery. zod drops `__proto__` from records without a word
- * and would keep `constructor` as a conf key: refuse them anywhere, with their path.
- */
-const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
-
-function reservedKeys(input: object): FieldError[] {
-  const errors: FieldError[] = [];
-  const stack: Array<{ value: unknown; path: string[] }> = [{ value: input, path: [] }];
-  while (stack.length > 0) {
-    const { value, path } = stack.pop()!;
-    if (value === null || typeof value !== 'object') continue;
-    for (const key of Object.keys(value)) {
-      const at = [...path, key];
-      if (RESERVED_KEYS.has(key)) errors.push({ field: at.join('.'), message: `'${key}' is a reserved name and cannot be a key` });
-      else stack.push({ value: (value as Record<string, unknown>)[key], path: at });
-    }
-  }
-  return errors;
 }
 
 function toFieldError(issue: z.core.$ZodIssue): FieldError {

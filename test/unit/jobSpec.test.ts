@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_SIZE_SETTINGS,
   MAX_DURATION_SECONDS,
+  MAX_SPEC_DEPTH,
   MAX_SPEC_BYTES,
   formatFieldErrors,
   parseJobSpec,
@@ -270,11 +271,11 @@ describe('parseJobSpec: hostile input', () => {
     expect(Object.getPrototypeOf(spec.conf)).toBe(Object.prototype);
   });
 
-  it('refuses objects that are not JSON data instead of throwing', () => {
+  it('refuses objects that are not JSON data instead of throwing, at their field', () => {
     const cyclic: Record<string, unknown> = { ...pyspark };
     cyclic.labels = { self: cyclic };
-    expect(errors(cyclic)).toEqual([{ field: '(spec)', message: expect.stringMatching(/^must be plain JSON data/) }]);
-    expect(fields({ ...pyspark, args: [10n] })).toEqual(['(spec)']);
+    expect(fields(cyclic)).toEqual(['labels.self']);
+    expect(fields({ ...pyspark, args: [10n] })).toEqual(['args.0']);
   });
 
   it('refuses huge strings and arrays with a bounded error list', () => {
@@ -311,8 +312,9 @@ describe('parseJobSpec: hostile input', () => {
     const reported = Number(/^is (\d+) bytes/.exec(errs[0]!.message)![1]);
     expect(reported).toBe(Buffer.byteLength(JSON.stringify({ ...sql, sql: query }), 'utf8'));
     // surrogate pairs count as 4 bytes
-    const emoji = `SELECT '${'😀'.repeat(70_000)}'`;
-    expect(fields({ ...sql, sql: emoji })).toEqual(['(spec)']);
+    // (72,000 of them: 288,000 bytes, 216,000 if each counted 3)
+    const emoji = Array.from({ length: 9 }, () => '😀'.repeat(8_000));
+    expect(fields({ ...pyspark, args: emoji })).toEqual(['(spec)']);
     // just under the limit in bytes is fine
     expect(ok({ ...sql, sql: `SELECT '${'€'.repeat(80_000)}'` }).kind).toBe('sql');
   });
@@ -320,7 +322,7 @@ describe('parseJobSpec: hostile input', () => {
 
 describe('parseJobSpec: credentials and reserved conf', () => {
   it('refuses URIs carrying user:password@ (or a user alone) in every URI field', () => {
-    const message = 'must not carry credentials (user:password@)';
+    const message = 'carries a credential (user:password@ in a URL); credentials live in worker config, never in a job spec';
     expect(errors({ ...pyspark, file: 's3://AKIA:secret@bucket/x.py' })).toEqual([{ field: 'file', message }]);
     expect(errors({ ...pyspark, file: 'https://user:pass@host/x.py' })).toEqual([{ field: 'file', message }]);
     expect(errors({ ...pyspark, file: 'https://token@host/x.py' })).toEqual([{ field: 'file', message }]);
@@ -328,8 +330,10 @@ describe('parseJobSpec: credentials and reserved conf', () => {
     expect(errors({ ...jar, jars: ['https://u:p@repo/x.jar'] })).toEqual([{ field: 'jars.0', message }]);
     expect(errors({ ...pyspark, files: ['s3://u:p@b/f'] })).toEqual([{ field: 'files.0', message }]);
     expect(errors({ ...pyspark, archives: ['s3://u:p@b/a.zip'] })).toEqual([{ field: 'archives.0', message }]);
-    // an @ in the path is not a credential
+    // an @ in the path is not a credential, nor is an Azure container@account
     expect(ok({ ...pyspark, file: 's3://bucket/team@2024/x.py' })).toMatchObject({ file: 's3://bucket/team@2024/x.py' });
+    expect(ok({ ...pyspark, file: 'abfss://jobs@acct.dfs.core.windows.net/x.py' }).file).toBe('abfss://jobs@acct.dfs.core.windows.net/x.py');
+    expect(errors({ ...pyspark, file: 'abfss://jobs:KEY@acct.dfs.core.windows.net/x.py' })).toEqual([{ field: 'file', message }]);
   });
 
   it('refuses conf keys that look like credentials, naming each', () => {
@@ -360,5 +364,172 @@ describe('parseJobSpec: credentials and reserved conf', () => {
     expect(fields({ ...pyspark, conf: { 'spark x': '1' } })).toEqual(['conf.spark x']);
     expect(fields({ ...pyspark, conf: { '': '1' } })).toEqual(['conf.']);
     expect(fields({ ...pyspark, conf: { 'spark.x': 1 } })).toEqual(['conf.spark.x']);
+  });
+});
+
+describe('parseJobSpec: odd input stays field-level (issue 9, item 6)', () => {
+  /** `{ a: { a: … } }`, `levels` objects deep, built without recursion. */
+  function nested(levels: number): Record<string, unknown> {
+    let value: Record<string, unknown> = {};
+    for (let i = 0; i < levels; i++) value = { a: value };
+    return value;
+  }
+
+  it(`reports a spec nested thousands of levels deep at the field where it passes MAX_SPEC_DEPTH (${MAX_SPEC_DEPTH})`, () => {
+    const deepPath = (root: string) => [root, ...Array.from({ length: MAX_SPEC_DEPTH - 1 }, () => 'a')].join('.');
+    const message = `holds values nested more than ${MAX_SPEC_DEPTH} levels deep; no field of a job spec does`;
+    expect(errors({ ...pyspark, labels: nested(10_000) })).toEqual([{ field: deepPath('labels'), message }]);
+    expect(errors({ ...pyspark, conf: nested(10_000) })).toEqual([{ field: deepPath('conf'), message }]);
+    // an unknown field is no way around it
+    expect(errors({ ...pyspark, extra: nested(10_000) })).toEqual([{ field: deepPath('extra'), message }]);
+    // arrays count as levels too, and are named by index
+    let list: unknown = [];
+    for (let i = 0; i < 10_000; i++) list = [list];
+    expect(errors({ ...pyspark, args: list })).toEqual([{ field: ['args', ...Array.from({ length: MAX_SPEC_DEPTH - 1 }, () => '0')].join('.'), message }]);
+  });
+
+  it('accepts the deepest real field (route.criteria.N.tag)', () => {
+    expect(ok({ ...pyspark, route: { criteria: [{ env: 'prod' }] } }).route.criteria).toEqual([{ env: 'prod' }]);
+  });
+
+  it('names the field of a cycle', () => {
+    const cyclic: Record<string, unknown> = { ...pyspark };
+    cyclic.labels = { self: cyclic };
+    expect(errors(cyclic)).toEqual([{ field: 'labels.self', message: 'refers back to an enclosing object (a cycle); a spec must be plain JSON data' }]);
+  });
+
+  it('names the field of a value JSON cannot carry', () => {
+    expect(errors({ ...pyspark, args: ['ok', 10n] })).toEqual([{ field: 'args.1', message: 'must be JSON data (string, number, boolean, null, array or object), not a bigint' }]);
+    expect(fields({ ...pyspark, conf: { 'spark.x': () => 'x' } })).toEqual(['conf.spark.x']);
+    expect(fields({ ...pyspark, labels: { when: new Date(0) } })).toEqual(['labels.when']);
+    expect(errors({ ...pyspark, labels: new Map([['a', 'b']]) })).toEqual([
+      { field: 'labels', message: 'must be JSON data (string, number, boolean, null, array or object), not a Map' },
+    ]);
+  });
+
+  it('reports a 1 MB conf value on that conf key, with its own cap', () => {
+    expect(errors({ ...pyspark, conf: { 'spark.sql.shuffle.partitions': '8', 'spark.big': 'v'.repeat(1_048_576) } })).toEqual([
+      { field: 'conf.spark.big', message: 'is 1048576 characters; at most 8192 allowed' },
+    ]);
+    // and every other field with a cap the same way, however large
+    expect(errors({ ...sql, sql: 'x'.repeat(5_000_000) })).toEqual([{ field: 'sql', message: 'is 5000000 characters; at most 100000 allowed' }]);
+    expect(errors({ ...pyspark, args: Array.from({ length: 100_000 }, () => 'a') })).toEqual([{ field: 'args', message: 'has 100000 entries; at most 1000 allowed' }]);
+  });
+
+  it('still reports the other fields beside an over-long value', () => {
+    expect(errors({ ...pyspark, team: 'NOT A TEAM', conf: { 'spark.big': 'v'.repeat(1_048_576) } })).toEqual([
+      { field: 'conf.spark.big', message: 'is 1048576 characters; at most 8192 allowed' },
+      { field: 'team', message: '2-40 lowercase letters, digits or -, starting with a letter' },
+    ]);
+  });
+
+  it('turns a throwing getter into an error on that field', () => {
+    const spec = {
+      ...pyspark,
+      get conf(): Record<string, string> {
+        throw new Error('boom');
+      },
+    };
+    expect(errors(spec)).toEqual([{ field: 'conf', message: 'could not be read (a getter or proxy threw)' }]);
+  });
+
+  it('turns a throwing Proxy into an error on the field it guards', () => {
+    const trap = () => {
+      throw new Error('trap');
+    };
+    expect(errors({ ...pyspark, labels: new Proxy({}, { ownKeys: trap }) })).toEqual([{ field: 'labels', message: 'could not be read (a getter or proxy threw)' }]);
+    expect(errors(new Proxy({ ...pyspark }, { get: (t, k) => (k === 'file' ? trap() : Reflect.get(t, k)) }))).toEqual([
+      { field: 'file', message: 'could not be read (a getter or proxy threw)' },
+    ]);
+    const revoked = Proxy.revocable({}, {});
+    revoked.revoke();
+    expect(errors({ ...pyspark, route: revoked.proxy })).toEqual([{ field: 'route', message: 'could not be read (a getter or proxy threw)' }]);
+    expect(errors(revoked.proxy)).toEqual([{ field: '(spec)', message: 'could not be read (a getter or proxy threw)' }]);
+  });
+
+  it('reads each value once, so what is validated is what is returned', () => {
+    let reads = 0;
+    const spec = {
+      ...pyspark,
+      get file() {
+        reads++;
+        return reads === 1 ? 's3://bucket/ok.py' : 'ftp://evil/x.py';
+      },
+    };
+    expect(ok(spec).file).toBe('s3://bucket/ok.py');
+    expect(reads).toBe(1);
+  });
+});
+
+describe('parseJobSpec: credentials wherever they are (issue 9, item 9)', () => {
+  const SECRET_MESSAGE = /credentials live in worker config, never in a job spec/;
+
+  it.each([
+    ['a presigned S3 URL', 'https://b.s3.amazonaws.com/x.py?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAEXAMPLE%2F20240101&X-Amz-Signature=abc123'],
+    ['a presigned URL, other case', 'https://b.s3.amazonaws.com/x.py?x-amz-signature=abc'],
+    ['a token query parameter', 'https://repo.internal/x.py?token=abc'],
+    ['an access_token parameter', 'https://repo.internal/x.py?a=1&access_token=abc'],
+    ['a SAS signature', 'https://acct.blob.core.windows.net/c/x.py?sv=2020-08-04&sig=abc%3D'],
+    ['a password parameter', 'https://repo.internal/x.py?user=a&password=b'],
+    ['userinfo with one slash', 'http:/user:pw@host/x.py'],
+    ['userinfo with no slash', 'http:user:pw@host/x.py'],
+    ['userinfo with backslashes', 'https:\\\\user:pw@host/x.py'],
+    ['S3 keys as userinfo', 's3://AKIAEXAMPLE:secret@bucket/x.py'],
+  ])('refuses %s in every URI field', (_, url) => {
+    for (const [field, input] of [
+      ['file', { ...pyspark, file: url }],
+      ['pyFiles.0', { ...pyspark, pyFiles: [url] }],
+      ['files.0', { ...pyspark, files: [url] }],
+      ['archives.0', { ...pyspark, archives: [url] }],
+      ['jars.0', { ...jar, jars: [url] }],
+    ] as const) {
+      const errs = errors(input);
+      expect(errs.map((e) => e.field), `${field} ${url}`).toEqual([field]);
+      expect(errs[0]!.message).toMatch(SECRET_MESSAGE);
+    }
+  });
+
+  it('refuses credentials inside args, conf values, SQL text and labels', () => {
+    const presigned = 'https://b.s3.amazonaws.com/in.csv?X-Amz-Signature=abc';
+    expect(fields({ ...pyspark, args: ['--input', presigned] })).toEqual(['args.1']);
+    expect(fields({ ...pyspark, args: ['--db=jdbc:postgresql://app:hunter2@db.internal/x'] })).toEqual(['args.0']);
+    expect(fields({ ...pyspark, args: ['--db', 'jdbc:sqlserver://db.internal;user=app;password=hunter2'] })).toEqual(['args.1']);
+    expect(fields({ ...pyspark, conf: { 'spark.jars.repositories': 'https://u:p@repo.internal/maven' } })).toEqual(['conf.spark.jars.repositories']);
+    expect(fields({ ...pyspark, conf: { 'spark.app.source': 'http:/user:pw@host' } })).toEqual(['conf.spark.app.source']);
+    expect(fields({ ...sql, sql: `SELECT * FROM csv.\`${presigned}\`` })).toEqual(['sql']);
+    expect(fields({ ...pyspark, labels: { source: 'https://x/?token=abc' } })).toEqual(['labels.source']);
+    expect(fields({ ...pyspark, args: ['AKIAIOSFODNN7EXAMPLE'] })).toEqual(['args.0']);
+    expect(fields({ ...pyspark, args: ['-----BEGIN RSA PRIVATE KEY-----\nMIIE'] })).toEqual(['args.0']);
+  });
+
+  it('leaves ordinary values alone', () => {
+    const spec = ok({
+      ...pyspark,
+      file: 's3://bucket/team@2024/x.py',
+      files: ['https://repo.internal/x.py?version=3&ref=main'],
+      args: ['--notify', 'mailto:ops@acme.com', '--since=2024-01-01T00:00:00Z', 'ops@acme.com', '--password-file', 's3://b/pw.txt'],
+      conf: { 'spark.driver.extraClassPath': '/opt/lib/*', 'spark.sql.session.timeZone': 'UTC' },
+    });
+    expect(spec.args).toHaveLength(6);
+  });
+
+  it('refuses conf keys that name secrets, wherever in the key', () => {
+    const keys = [
+      'spark.ssl.keyStore.passphrase',
+      'spark.ssl.ui.keyStorePassword',
+      'spark.hadoop.fs.azure.account.key.acct.blob.core.windows.net',
+      'fs.azure.account.key.acct.dfs.core.windows.net',
+      'spark.hadoop.fs.s3a.encryption.key',
+      'spark.hadoop.fs.azure.sas.container.acct.blob.core.windows.net',
+      'spark.executorEnv.API_KEY',
+      'spark.executorEnv.GITHUB_TOKEN',
+      'spark.yarn.appMasterEnv.DB_PASSWORD',
+      'spark.yarn.appMasterEnv.SERVICE_APIKEY',
+      'spark.hadoop.fs.gs.auth.service.account.json.keyfile',
+    ];
+    for (const key of keys) {
+      const errs = errors({ ...pyspark, conf: { [key]: 'x' } });
+      expect(errs, key).toEqual([{ field: `conf.${key}`, message: expect.stringMatching(SECRET_MESSAGE) }]);
+    }
   });
 });
