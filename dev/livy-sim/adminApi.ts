@@ -10,7 +10,7 @@ export interface AdminContext {
   store: BatchStore;
   faults: FaultState;
   requestLog: RequestLog;
-  restart(keepState: boolean): Promise<void>;
+  restart(opts: { keepState: boolean; crash: boolean }): Promise<void>;
 }
 
 export interface AdminRequest {
@@ -42,8 +42,11 @@ async function restart(ctx: AdminContext, body: string): Promise<Answer> {
   const parsed = parseObject(body);
   if (isAnswer(parsed)) return parsed;
   if (typeof parsed.keepState !== 'boolean') return message(400, 'keepState (boolean) is required');
-  await ctx.restart(parsed.keepState);
-  return json(200, { ok: true, keepState: parsed.keepState });
+  if (parsed.crash !== undefined && typeof parsed.crash !== 'boolean') return message(400, 'crash must be a boolean');
+  const crash = parsed.crash === true;
+  if (crash && parsed.keepState) return message(400, 'crash applies to a restart without state');
+  await ctx.restart({ keepState: parsed.keepState, crash });
+  return json(200, { ok: true, keepState: parsed.keepState, crash });
 }
 
 function setFaults(ctx: AdminContext, body: string): Answer {
@@ -91,6 +94,8 @@ export async function handleAdminApi(ctx: AdminContext, req: AdminRequest): Prom
   if (path === 'faults' && method === 'GET') return json(200, { faults: ctx.faults.get() });
   if (path === 'faults' && method === 'POST') return setFaults(ctx, body);
   if (path === 'restart' && method === 'POST') return restart(ctx, body);
+  // Livy's retain time runs out now: finished batches are forgotten (YARN keeps their apps).
+  if (path === 'expire' && method === 'POST') return json(200, { expired: ctx.store.expireFinished() });
   if (segments.length === 3 && segments[0] === 'batches' && segments[2] === 'finish' && method === 'POST') {
     return finishBatch(ctx, decodeSegment(segments[1] ?? ''), body);
   }

@@ -90,7 +90,8 @@ function create(store: BatchStore, body: string): Answer {
   const request = parseCreateBatchRequest(body);
   const result = store.submit(request);
   const batchName = request.name ?? undefined;
-  if (!result.ok) return message(400, result.msg, { batchName });
+  // A failed start still names the batch it registered (LIVY.md), so the request log shows its id.
+  if (!result.ok) return message(400, result.msg, { batchName, ...(result.batch ? { batchId: result.batch.id } : {}) });
   const { batch } = result;
   return json(201, store.view(batch), {
     headers: { location: `/batches/${batch.id}` },
@@ -100,7 +101,7 @@ function create(store: BatchStore, body: string): Answer {
 }
 
 function log(store: BatchStore, batch: BatchRecord, query: URLSearchParams): Answer {
-  const lines = store.logLines(batch);
+  const lines = store.logEntries(batch);
   let size = intParam(query, 'size') ?? DEFAULT_PAGE_SIZE;
   let from = intParam(query, 'from') ?? -1;
   if (size < 0) size = lines.length;
@@ -138,9 +139,10 @@ export function handleBatchApi(store: BatchStore, req: BatchApiRequest): Answer 
   try {
     return route(store, req);
   } catch (err) {
-    // SessionServlet turns IllegalArgumentException (NumberFormatException included) into 400;
-    // JsonServlet turns Jackson's parse and mapping errors into 400.
-    if (err instanceof NumberFormatError || err instanceof RequestBodyError) return message(400, err.message);
+    // SessionServlet turns IllegalArgumentException (NumberFormatException included) into 400 {"msg"};
+    // JsonServlet answers Jackson's parse and mapping errors with 400 and a bare JSON string.
+    if (err instanceof NumberFormatError) return message(400, err.message);
+    if (err instanceof RequestBodyError) return json(400, err.message);
     return message(500, String(err));
   }
 }

@@ -1,14 +1,23 @@
 /**
  * The batches one simulated Livy server holds, and their life: starting → running → success |
- * dead | killed, collection after retainMs, DELETE, forced outcomes, and Livy recovery.
+ * dead | killed, collection after retainMs, DELETE, forced outcomes, Livy recovery, the failed
+ * start that stays registered, and the log as Livy keeps it. Each batch runs as an app on the
+ * cluster's YARN (yarn.ts), which outlives Livy's record of it.
  */
 import { behaviourFromConf, BehaviourError, type Behaviour, type BehaviourDefaults } from './behaviour.js';
 import type { CreateBatchRequest } from './createRequest.js';
 import { TimerSet } from './timers.js';
-import { isTerminal, type BatchState, type BatchView, type TerminalState } from './types.js';
+import { isTerminal, type BatchState, type BatchView, type LivyVersion, type TerminalState } from './types.js';
+import { isFinalYarnState, KILLED_DIAGNOSTICS, type YarnApp, type YarnCluster } from './yarn.js';
 
-/** Lines of the log shown inside the Batch object (BatchSessionServlet keeps the last 10). */
+/** Entries of the log shown inside the Batch object (Livy's batch view keeps the last 10). */
 export const BATCH_VIEW_LOG_LINES = 10;
+
+/** Lines each log section holds (Livy's LineBufferedStream keeps the last 200 of each stream). */
+export const LOG_SECTION_LINES = 200;
+
+export const STDOUT_MARKER = 'stdout: ';
+export const STDERR_MARKER = '\nstderr: ';
 
 export const DEAD_DIAGNOSTICS = 'YARN Diagnostics: User application exited with status 1';
 
@@ -22,6 +31,13 @@ export interface BatchStoreOptions {
   maxInFlightSubmits: number;
   recoveringMs: number;
   defaults: BehaviourDefaults;
+  /** Which Livy's error texts to answer with (0.9 prefixes rejections with "Rejected, Reason: "). */
+  livyVersion: LivyVersion;
+  /** `livy.file.local-dir-whitelist`: directories a `file:` URI may point into. */
+  localDirWhitelist: readonly string[];
+  /** Conf keys of `spark-blacklist.conf`. */
+  confBlacklist: readonly string[];
+  yarn: YarnCluster;
   /** Fake URLs for a YARN application, under the simulator's host. */
   appUrls: (appId: string) => AppUrls;
   now?: () => number;
@@ -34,9 +50,13 @@ export interface BatchRecord {
   readonly name: string | null;
   readonly proxyUser: string | null;
   readonly behaviour: Behaviour;
-  /** The YARN application number reserved for this batch; shown once it runs. */
-  readonly appNumber: number;
+  /**
+   * The YARN application; null for a failed start (Livy registered the batch, then refused to
+   * launch spark-submit: it stays in 'starting' until deleted).
+   */
+  readonly app: YarnApp | null;
   state: BatchState;
+  /** Shown once the app runs (Livy learns it from YARN). */
   appId: string | null;
   sparkUiUrl: string | null;
   driverLogUrl: string | null;
@@ -49,14 +69,18 @@ export interface BatchRecord {
   ranMs: number;
   /** Number of stdout lines, fixed once the batch stops producing output. */
   frozenLines: number | null;
-  diagnostics: string[];
+  /** The stderr section's lines. */
+  stderr: string[];
   finishedAt: number | null;
   timer: NodeJS.Timeout | null;
 }
 
 export type SubmitResult =
   | { ok: true; batch: BatchRecord }
-  | { ok: false; msg: string; id: number };
+  | { ok: false; msg: string; id: number; batch?: BatchRecord };
+
+/** How Livy forgets its batches on a restart without recovery (LIVY.md). */
+export type ForgetMode = 'graceful' | 'crash';
 
 export class BatchStore {
   private readonly batches = new Map<number, BatchRecord>();
@@ -65,12 +89,9 @@ export class BatchStore {
   private readonly sweeper = new TimerSet();
   private readonly now: () => number;
   private nextId = 0;
-  private appCounter = 0;
-  private clusterStartMs: number;
 
   constructor(private readonly opts: BatchStoreOptions) {
     this.now = opts.now ?? Date.now;
-    this.clusterStartMs = this.now();
   }
 
   /** Starts the periodic collection of finished batches. */
@@ -87,71 +108,57 @@ export class BatchStore {
   }
 
   /**
-   * Forgets every batch and restarts ids at 0. `newCluster` also resets the YARN side
-   * (application ids); a Livy restart alone keeps it.
+   * Forgets every batch and restarts ids at 0 (a Livy restart without recovery). A graceful stop
+   * kills the apps it ran; after a crash they run on in YARN, untracked.
    */
-  reset(opts: { newCluster: boolean }): void {
+  forgetAll(mode: ForgetMode): void {
     this.halt();
+    const now = this.now();
+    for (const batch of this.all()) {
+      if (!batch.app || isTerminal(batch.state)) continue;
+      if (mode === 'graceful') this.opts.yarn.kill(batch.app);
+      else this.opts.yarn.runDetached(batch.app, { ...this.remainingRun(batch, now), ...this.ending(batch) });
+    }
     this.batches.clear();
     this.byName.clear();
     this.nextId = 0;
-    if (opts.newCluster) {
-      this.appCounter = 0;
-      this.clusterStartMs = this.now();
-    }
   }
 
-  /** Livy's tooManySessions(): spark-submits in flight, i.e. batches still 'starting'. */
+  /** Livy's tooManySessions(): spark-submits in flight, i.e. batches starting an app. */
   tooManySubmits(): boolean {
     let starting = 0;
-    for (const batch of this.batches.values()) if (batch.state === 'starting') starting += 1;
+    for (const batch of this.batches.values()) if (batch.state === 'starting' && batch.app) starting += 1;
     return starting >= this.opts.maxInFlightSubmits;
   }
 
   /**
-   * Registers a batch as Livy does: the id is taken first, so a rejected name or a missing file
-   * still uses one up. Messages are Livy's ("Rejected, Reason: " + the IllegalArgumentException).
+   * Registers a batch as Livy does: the id is taken first, so a rejected name still uses one
+   * up; once the name is registered, a start that fails (no file, a local file outside the
+   * whitelist, a blacklisted conf) is answered 400 yet leaves the batch in 'starting' for good.
    */
   submit(request: CreateBatchRequest): SubmitResult {
     const id = this.nextId++;
     const { name } = request;
     if (name !== null && /^\d*$/.test(name)) {
-      return { ok: false, id, msg: `Rejected, Reason: Invalid session name: ${name}` };
+      return { ok: false, id, msg: this.rejection(`Invalid session name: ${name}`) };
     }
     if (name !== null && this.byName.has(name)) {
-      return { ok: false, id, msg: `Rejected, Reason: Duplicate session name: Some(${name}) for session ${id}` };
-    }
-    if (request.file === null) {
-      return { ok: false, id, msg: 'Rejected, Reason: requirement failed: File is required.' };
+      return { ok: false, id, msg: this.rejection(`Duplicate session name: Some(${name}) for session ${id}`) };
     }
     let behaviour: Behaviour;
     try {
       behaviour = behaviourFromConf(request.conf, name, this.opts.defaults);
     } catch (err) {
-      if (err instanceof BehaviourError) return { ok: false, id, msg: `Rejected, Reason: ${err.message}` };
+      // The simulator's own conf keys: a typo in a test, refused before anything is registered.
+      if (err instanceof BehaviourError) return { ok: false, id, msg: this.rejection(err.message) };
       throw err;
     }
-    const batch: BatchRecord = {
-      id,
-      name,
-      proxyUser: request.proxyUser,
-      behaviour,
-      appNumber: ++this.appCounter,
-      state: 'starting',
-      appId: null,
-      sparkUiUrl: null,
-      driverLogUrl: null,
-      resumeTo: null,
-      phaseStartedAt: this.now(),
-      startingLeftMs: behaviour.startingMs,
-      ranMs: 0,
-      frozenLines: null,
-      diagnostics: [],
-      finishedAt: null,
-      timer: null,
-    };
-    this.batches.set(id, batch);
-    if (name !== null) this.byName.set(name, batch);
+    const failure = this.startFailure(request);
+    const app = failure
+      ? null
+      : this.opts.yarn.submit({ name: request.conf['spark.app.name'] ?? name ?? `livy-batch-${id}`, user: request.proxyUser, queue: request.queue, tags: this.tagsOf(request, id) });
+    const batch = this.register({ id, name, proxyUser: request.proxyUser, behaviour, app });
+    if (failure) return { ok: false, id, msg: this.rejection(failure), batch };
     this.schedule(batch, behaviour.startingMs, () => this.run(batch));
     return { ok: true, batch };
   }
@@ -183,28 +190,32 @@ export class BatchStore {
   erase(batch: BatchRecord): void {
     this.timers.cancel(batch.timer);
     batch.timer = null;
+    if (batch.app && !isTerminal(batch.state)) this.opts.yarn.kill(batch.app);
     if (this.batches.get(batch.id) === batch) this.batches.delete(batch.id);
     if (batch.name !== null && this.byName.get(batch.name) === batch) this.byName.delete(batch.name);
   }
 
-  /** Forces an outcome now (admin API). Returns false when the batch had already finished. */
+  /** Forces an outcome now (admin API, or a kill through YARN). False when the batch had already finished. */
   forceFinish(batch: BatchRecord, state: TerminalState): boolean {
     if (isTerminal(batch.state)) return false;
     this.finish(batch, state);
     return true;
   }
 
+  /** The batch Livy still tracks for a YARN app, if any. */
+  trackerOf(app: YarnApp): BatchRecord | undefined {
+    for (const batch of this.batches.values()) if (batch.app === app) return batch;
+    return undefined;
+  }
+
   /** Drops finished batches held longer than retainMs; returns how many were collected. */
   collect(): number {
-    const now = this.now();
-    let collected = 0;
-    for (const batch of this.all()) {
-      if (isTerminal(batch.state) && batch.finishedAt !== null && now - batch.finishedAt >= this.opts.retainMs) {
-        this.erase(batch);
-        collected += 1;
-      }
-    }
-    return collected;
+    return this.collectWhere((batch, now) => now - batch.finishedAt! >= this.opts.retainMs);
+  }
+
+  /** Drops every finished batch now, as if its retain time had passed; returns how many. */
+  expireFinished(): number {
+    return this.collectWhere(() => true);
   }
 
   /**
@@ -221,6 +232,7 @@ export class BatchStore {
         continue;
       }
       if (batch.state === 'starting') {
+        if (!batch.app) continue; // a failed start has nothing to recover: it stays as it was
         batch.startingLeftMs = Math.max(0, batch.startingLeftMs - (now - batch.phaseStartedAt));
         batch.resumeTo = 'starting';
       } else if (batch.state === 'running') {
@@ -249,17 +261,108 @@ export class BatchStore {
         sparkUiUrl: batch.sparkUiUrl,
         executorLogUrls: null,
       },
-      log: this.logLines(batch).slice(-BATCH_VIEW_LOG_LINES),
+      log: this.logEntries(batch).slice(-BATCH_VIEW_LOG_LINES),
     };
   }
 
-  /** What GET /batches/{id}/log pages through. */
-  logLines(batch: BatchRecord): string[] {
-    const label = batch.name ?? `batch-${batch.id}`;
+  /**
+   * What GET /batches/{id}/log pages through (LIVY.md): the stdout marker, the last 200 lines the
+   * app printed, the stderr marker, the last 200 of stderr. A failed start has no app, so no log.
+   */
+  logEntries(batch: BatchRecord): string[] {
+    if (!batch.app) return [];
     const count = this.stdoutLineCount(batch, this.now());
+    return [
+      STDOUT_MARKER,
+      ...this.stdoutLines(batch, Math.max(1, count - LOG_SECTION_LINES + 1), count),
+      STDERR_MARKER,
+      ...batch.stderr.slice(-LOG_SECTION_LINES),
+    ];
+  }
+
+  /** Everything the app wrote, unbounded: the fake driver log page. */
+  driverLog(batch: BatchRecord): string[] {
+    return [...this.stdoutLines(batch, 1, this.stdoutLineCount(batch, this.now())), ...batch.stderr];
+  }
+
+  private stdoutLines(batch: BatchRecord, first: number, last: number): string[] {
+    const label = batch.name ?? `batch-${batch.id}`;
     const lines: string[] = [];
-    for (let i = 1; i <= count; i += 1) lines.push(`stdout: line ${i} of ${label}`);
-    return lines.concat(batch.diagnostics);
+    for (let i = first; i <= last; i += 1) lines.push(`line ${i} of ${label}`);
+    return lines;
+  }
+
+  private rejection(reason: string): string {
+    return this.opts.livyVersion === '0.9' ? `Rejected, Reason: ${reason}` : reason;
+  }
+
+  /** Why Livy would refuse to launch spark-submit after registering the batch, if it would. */
+  private startFailure(request: CreateBatchRequest): string | undefined {
+    if (request.file === null) return 'requirement failed: File is required.';
+    const blacklisted = Object.keys(request.conf).filter((key) => this.opts.confBlacklist.includes(key));
+    if (blacklisted.length > 0) return `Blacklisted configuration values in session config: ${blacklisted.join(', ')}`;
+    for (const uri of [request.file, ...request.jars, ...request.pyFiles, ...request.files, ...request.archives]) {
+      const path = localPathOf(uri);
+      if (path !== undefined && !this.opts.localDirWhitelist.some((dir) => path.startsWith(dir))) {
+        return `requirement failed: Local path ${path} cannot be added to user sessions.`;
+      }
+    }
+    return undefined;
+  }
+
+  /** Livy's own tag plus the user's spark.yarn.tags: the app can be found by either in YARN. */
+  private tagsOf(request: CreateBatchRequest, id: number): string[] {
+    const own = `livy-batch-${id}-${Math.random().toString(36).slice(2, 10)}`;
+    return [own, ...(request.conf['spark.yarn.tags'] ?? '').split(',')];
+  }
+
+  private register(fields: Pick<BatchRecord, 'id' | 'name' | 'proxyUser' | 'behaviour' | 'app'>): BatchRecord {
+    const batch: BatchRecord = {
+      ...fields,
+      state: 'starting',
+      appId: null,
+      sparkUiUrl: null,
+      driverLogUrl: null,
+      resumeTo: null,
+      phaseStartedAt: this.now(),
+      startingLeftMs: fields.behaviour.startingMs,
+      ranMs: 0,
+      frozenLines: null,
+      stderr: [],
+      finishedAt: null,
+      timer: null,
+    };
+    this.batches.set(batch.id, batch);
+    if (batch.name !== null) this.byName.set(batch.name, batch);
+    return batch;
+  }
+
+  private collectWhere(due: (batch: BatchRecord, now: number) => boolean): number {
+    const now = this.now();
+    let collected = 0;
+    for (const batch of this.all()) {
+      if (isTerminal(batch.state) && batch.finishedAt !== null && due(batch, now)) {
+        this.erase(batch);
+        collected += 1;
+      }
+    }
+    return collected;
+  }
+
+  /** How much of an unfinished batch's run is left, for its app to run on without Livy. */
+  private remainingRun(batch: BatchRecord, now: number): { startsInMs: number; endsInMs: number } {
+    const { durationMs } = batch.behaviour;
+    if (batch.state === 'starting') {
+      const startsInMs = Math.max(0, batch.startingLeftMs - (now - batch.phaseStartedAt));
+      return { startsInMs, endsInMs: startsInMs + Math.max(0, durationMs - batch.ranMs) };
+    }
+    const ran = batch.ranMs + (batch.state === 'running' ? now - batch.phaseStartedAt : 0);
+    return { startsInMs: 0, endsInMs: Math.max(0, durationMs - ran) };
+  }
+
+  private ending(batch: BatchRecord): { outcome: TerminalState; diagnostics: string } {
+    const { outcome, exitsSilently } = batch.behaviour;
+    return { outcome, diagnostics: outcome === 'dead' && !exitsSilently ? DEAD_DIAGNOSTICS : '' };
   }
 
   private stdoutLineCount(batch: BatchRecord, now: number): number {
@@ -279,20 +382,18 @@ export class BatchStore {
     });
   }
 
-  private formatAppId(batch: BatchRecord): string {
-    return `application_${this.clusterStartMs}_${String(batch.appNumber).padStart(4, '0')}`;
-  }
-
-  private assignApp(batch: BatchRecord): void {
-    if (batch.appId !== null) return;
-    batch.appId = this.formatAppId(batch);
+  private showApp(batch: BatchRecord): void {
+    if (batch.appId !== null || !batch.app) return;
+    batch.appId = batch.app.id;
     const urls = this.opts.appUrls(batch.appId);
     batch.sparkUiUrl = urls.sparkUiUrl;
     batch.driverLogUrl = urls.driverLogUrl;
   }
 
   private run(batch: BatchRecord): void {
-    this.assignApp(batch);
+    if (batch.app && isFinalYarnState(batch.app.state)) return;
+    this.showApp(batch);
+    if (batch.app) this.opts.yarn.run(batch.app);
     batch.state = 'running';
     batch.resumeTo = null;
     batch.frozenLines = null;
@@ -321,11 +422,24 @@ export class BatchStore {
     batch.timer = null;
     // A killed app stops writing; a finished one has written everything.
     batch.frozenLines = state === 'killed' ? this.stdoutLineCount(batch, now) : batch.behaviour.logLines;
-    if (state === 'success') this.assignApp(batch);
-    if (state === 'dead') batch.diagnostics = [DEAD_DIAGNOSTICS];
+    if (state === 'success') this.showApp(batch);
+    // An app that exits non-zero without an exception writes no error line at all.
+    const diagnostics = state === 'dead' && !batch.behaviour.exitsSilently ? DEAD_DIAGNOSTICS : '';
+    if (diagnostics) batch.stderr = [diagnostics];
+    if (batch.app) this.opts.yarn.finish(batch.app, state, diagnostics || (state === 'killed' ? KILLED_DIAGNOSTICS : ''));
     batch.driverLogUrl = null;
     batch.resumeTo = null;
     batch.finishedAt = now;
     batch.state = state;
+  }
+}
+
+/** The local path a `file:` URI points at; undefined for any other scheme (HDFS, S3, …). */
+function localPathOf(uri: string): string | undefined {
+  if (!/^file:/i.test(uri)) return undefined;
+  try {
+    return decodeURIComponent(new URL(uri).pathname);
+  } catch {
+    return uri.replace(/^file:(\/\/)?/i, '');
   }
 }

@@ -5,6 +5,12 @@ export interface Behaviour {
   startingMs: number;
   durationMs: number;
   outcome: TerminalState;
+  /**
+   * A `dead` app that exits non-zero without an exception (`exit-nonzero`): it writes no error
+   * line, so Livy's log ends with the `"\nstderr: "` marker (LIVY.md).
+   */
+  exitsSilently: boolean;
+  /** Lines the app prints over its run, numbered from 1. */
   logLines: number;
 }
 
@@ -23,7 +29,10 @@ export const CONF_KEYS = {
   startingMs: 'shale.sim.startingMs',
 } as const;
 
-const OUTCOMES: readonly TerminalState[] = ['success', 'dead', 'killed'];
+/** What `shale.sim.outcome(s)` may say: a terminal state, or `exit-nonzero` (dead, no error line). */
+type Outcome = TerminalState | 'exit-nonzero';
+
+const OUTCOMES: readonly Outcome[] = ['success', 'dead', 'killed', 'exit-nonzero'];
 
 /** Thrown for a `shale.sim.*` value the simulator cannot understand (a typo in a test). */
 export class BehaviourError extends Error {}
@@ -51,15 +60,15 @@ function readCount(conf: Record<string, string>, key: string, fallback: number):
   return n;
 }
 
-function readOutcome(key: string, raw: string): TerminalState {
+function readOutcome(key: string, raw: string): Outcome {
   const value = raw.trim();
   if (!(OUTCOMES as readonly string[]).includes(value)) {
     throw new BehaviourError(`${key} must be one of ${OUTCOMES.join('|')}, got '${raw}'`);
   }
-  return value as TerminalState;
+  return value as Outcome;
 }
 
-function pickOutcome(conf: Record<string, string>, name: string | null): TerminalState {
+function pickOutcome(conf: Record<string, string>, name: string | null): Outcome {
   const list = conf[CONF_KEYS.outcomes];
   if (list !== undefined) {
     const entries = list.split(',').map((entry) => readOutcome(CONF_KEYS.outcomes, entry));
@@ -75,10 +84,12 @@ export function behaviourFromConf(
   name: string | null,
   defaults: BehaviourDefaults,
 ): Behaviour {
+  const outcome = pickOutcome(conf, name);
   return {
     startingMs: readMs(conf, CONF_KEYS.startingMs, defaults.startingMs),
     durationMs: readMs(conf, CONF_KEYS.durationMs, defaults.durationMs),
-    outcome: pickOutcome(conf, name),
+    outcome: outcome === 'exit-nonzero' ? 'dead' : outcome,
+    exitsSilently: outcome === 'exit-nonzero',
     logLines: readCount(conf, CONF_KEYS.logLines, DEFAULT_LOG_LINES),
   };
 }

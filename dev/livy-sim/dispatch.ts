@@ -1,6 +1,7 @@
 /**
  * One request's path through the simulator: admin API, or the batch API behind injected faults,
- * Livy's CSRF filter and the request log; plus the fake YARN pages the Batch object links to.
+ * Livy's CSRF filter and the request log; plus YARN's side of the cluster, which Livy's faults do
+ * not reach: the ResourceManager's apps API and the fake pages the Batch object links to.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { handleAdminApi, type AdminContext } from './adminApi.js';
@@ -9,18 +10,21 @@ import type { BatchStore } from './batches.js';
 import { SIMULATED_FAILURE, type FaultState } from './faults.js';
 import { message, readBody, writeAnswer, type Answer } from './http.js';
 import type { RequestLog } from './requestLog.js';
+import { handleResourceManagerApi, RM_APPS_PREFIX } from './resourceManagerApi.js';
 import type { TimerSet } from './timers.js';
+import type { YarnCluster } from './yarn.js';
 
 export interface DispatchContext {
   name: string;
   csrf: boolean;
   store: BatchStore;
+  yarn: YarnCluster;
   faults: FaultState;
   requestLog: RequestLog;
   /** Latency timers; cancelled when the server goes away. */
   timers: TimerSet;
   /** Restart asked through the admin API; `spare` is the socket that must get the answer. */
-  restart(keepState: boolean, spare: IncomingMessage['socket']): Promise<void>;
+  restart(opts: { keepState: boolean; crash: boolean }, spare: IncomingMessage['socket']): Promise<void>;
 }
 
 /** Livy's CsrfFilter leaves these alone. */
@@ -41,7 +45,7 @@ function appPage(store: BatchStore, path: string, res: ServerResponse): void {
   const [appId, page] = path.slice(APP_PAGES_PREFIX.length).split('/');
   const batch = appId ? store.byAppId(appId) : undefined;
   let text: string | null = null;
-  if (batch && page === 'driver-log' && batch.driverLogUrl !== null) text = store.logLines(batch).join('\n') + '\n';
+  if (batch && page === 'driver-log' && batch.driverLogUrl !== null) text = store.driverLog(batch).join('\n') + '\n';
   if (batch && page === 'spark-ui') text = `Spark UI of ${appId} (${batch.name ?? `batch ${batch.id}`}): ${batch.state}\n`;
   res.writeHead(text === null ? 404 : 200, { 'content-type': 'text/plain' });
   res.end(text ?? 'not found\n');
@@ -65,7 +69,7 @@ export function createDispatcher(ctx: DispatchContext) {
     store: ctx.store,
     faults: ctx.faults,
     requestLog: ctx.requestLog,
-    restart: (keepState) => ctx.restart(keepState, spare),
+    restart: (opts) => ctx.restart(opts, spare),
   });
 
   async function serveAdmin(req: IncomingMessage, res: ServerResponse, url: URL, body: string): Promise<void> {
@@ -120,7 +124,7 @@ export function createDispatcher(ctx: DispatchContext) {
     }
     let answer: Answer;
     if (decision === 'error') {
-      answer = message(500, SIMULATED_FAILURE);
+      answer = message(ctx.faults.get().errorStatus, SIMULATED_FAILURE);
     } else if (ctx.csrf && !CSRF_SAFE_METHODS.has(method) && req.headers['x-requested-by'] === undefined) {
       answer = message(400, 'Missing Required Header for CSRF protection.');
     } else if (isBatchApi) {
@@ -146,6 +150,9 @@ export function createDispatcher(ctx: DispatchContext) {
         await serveAdmin(req, res, url, body);
       } else if (url.pathname.startsWith(APP_PAGES_PREFIX) && req.method === 'GET') {
         appPage(ctx.store, url.pathname, res);
+      } else if (url.pathname === RM_APPS_PREFIX || url.pathname.startsWith(`${RM_APPS_PREFIX}/`)) {
+        const segments = segmentsOf(url.pathname).slice(4);
+        writeAnswer(res, handleResourceManagerApi(ctx.yarn, ctx.store, { method: req.method ?? 'GET', segments, query: url.searchParams, body }));
       } else {
         await serveLivy(req, res, url, body, arrivedAt);
       }

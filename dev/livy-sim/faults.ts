@@ -1,7 +1,7 @@
 /** Injected faults for the batch API: latency, 500s, dropped connections and lost POST answers. */
 import type { Faults } from './types.js';
 
-export const NO_FAULTS: Faults = { latencyMs: 0, errorRate: 0, dropRate: 0, postAnswerDelayMs: 0 };
+export const NO_FAULTS: Faults = { latencyMs: 0, errorRate: 0, errorStatus: 500, dropRate: 0, postAnswerDelayMs: 0 };
 
 export const SIMULATED_FAILURE = 'simulated failure';
 
@@ -19,6 +19,13 @@ function checkMs(field: string, value: unknown): number {
 function checkRate(field: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 1) {
     throw new FaultsError(`${field} must be a number between 0 and 1`);
+  }
+  return value;
+}
+
+function checkStatus(field: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 400 || value > 599) {
+    throw new FaultsError(`${field} must be an HTTP error status (400-599)`);
   }
   return value;
 }
@@ -44,6 +51,9 @@ export class FaultState {
         case 'errorRate':
           next.errorRate = checkRate(key, value);
           break;
+        case 'errorStatus':
+          next.errorStatus = checkStatus(key, value);
+          break;
         case 'dropRate':
           next.dropRate = checkRate(key, value);
           break;
@@ -51,7 +61,7 @@ export class FaultState {
           next.postAnswerDelayMs = checkMs(key, value);
           break;
         default:
-          throw new FaultsError(`unknown fault '${key}' (known: latencyMs, errorRate, dropRate, postAnswerDelayMs)`);
+          throw new FaultsError(`unknown fault '${key}' (known: latencyMs, errorRate, errorStatus, dropRate, postAnswerDelayMs)`);
       }
     }
     this.current = next;

@@ -1,6 +1,7 @@
 /**
  * CLI: tsx dev/livy-sim/main.ts --port 8998 [--retain-seconds 600] [--csrf] [--name spark3]
  *      [--host 127.0.0.1] [--max-in-flight 100] [--duration-ms 2000] [--starting-ms 200]
+ *      [--livy-version 0.7|0.9] [--local-dir-whitelist /dir1,/dir2]
  * Prints `livy-sim <name> listening on http://127.0.0.1:PORT` once ready; stops on SIGTERM/SIGINT.
  */
 import { parseArgs } from 'node:util';
@@ -8,7 +9,8 @@ import { LIVY_SIMULATOR_DEFAULTS, startLivySimulator, type LivySimulatorOptions 
 
 const USAGE =
   'usage: tsx dev/livy-sim/main.ts --port 8998 [--retain-seconds 600] [--csrf] [--name spark3] ' +
-  '[--host 127.0.0.1] [--max-in-flight 100] [--duration-ms 2000] [--starting-ms 200]';
+  '[--host 127.0.0.1] [--max-in-flight 100] [--duration-ms 2000] [--starting-ms 200] ' +
+  '[--livy-version 0.7|0.9] [--local-dir-whitelist /dir1,/dir2]';
 
 function number(flag: string, raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
@@ -29,6 +31,8 @@ function options(argv: string[]): LivySimulatorOptions {
       'max-in-flight': { type: 'string' },
       'duration-ms': { type: 'string' },
       'starting-ms': { type: 'string' },
+      'livy-version': { type: 'string' },
+      'local-dir-whitelist': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -38,6 +42,8 @@ function options(argv: string[]): LivySimulatorOptions {
     process.exit(0);
   }
   const retainSeconds = number('retain-seconds', values['retain-seconds']);
+  const livyVersion = values['livy-version'];
+  if (livyVersion !== undefined && livyVersion !== '0.7' && livyVersion !== '0.9') throw new Error(`--livy-version must be 0.7 or 0.9, got '${livyVersion}'`);
   return {
     port: number('port', values.port) ?? 8998,
     host: values.host,
@@ -47,6 +53,8 @@ function options(argv: string[]): LivySimulatorOptions {
     maxInFlightSubmits: number('max-in-flight', values['max-in-flight']),
     defaultDurationMs: number('duration-ms', values['duration-ms']),
     startingMs: number('starting-ms', values['starting-ms']),
+    livyVersion,
+    localDirWhitelist: values['local-dir-whitelist']?.split(',').filter((dir) => dir !== ''),
   };
 }
 

@@ -7,6 +7,7 @@ import { Listener } from './listener.js';
 import { RequestLog } from './requestLog.js';
 import { TimerSet } from './timers.js';
 import type { Faults, LivySimulator, LivySimulatorOptions, RequestLogEntry, RequestLogFilter, TerminalState } from './types.js';
+import { YarnCluster } from './yarn.js';
 
 export const DEFAULTS = {
   host: '127.0.0.1',
@@ -15,6 +16,7 @@ export const DEFAULTS = {
   maxInFlightSubmits: 100,
   defaultDurationMs: 2_000,
   startingMs: 200,
+  livyVersion: '0.7',
 } as const;
 
 function urlHost(host: string): string {
@@ -26,6 +28,7 @@ class Simulator implements LivySimulator {
   private readonly host: string;
   private readonly name: string;
   private readonly store: BatchStore;
+  private readonly yarn = new YarnCluster();
   private readonly faults = new FaultState();
   private readonly requestLog = new RequestLog();
   private readonly networkTimers = new TimerSet();
@@ -45,6 +48,10 @@ class Simulator implements LivySimulator {
       maxInFlightSubmits: opts.maxInFlightSubmits ?? DEFAULTS.maxInFlightSubmits,
       recoveringMs: opts.recoveringMs ?? startingMs,
       defaults: { startingMs, durationMs: opts.defaultDurationMs ?? DEFAULTS.defaultDurationMs },
+      livyVersion: opts.livyVersion ?? DEFAULTS.livyVersion,
+      localDirWhitelist: opts.localDirWhitelist ?? [],
+      confBlacklist: opts.confBlacklist ?? [],
+      yarn: this.yarn,
       appUrls: (appId) => ({
         sparkUiUrl: `${this.url}${APP_PAGES_PREFIX}${appId}/spark-ui`,
         driverLogUrl: `${this.url}${APP_PAGES_PREFIX}${appId}/driver-log`,
@@ -54,10 +61,11 @@ class Simulator implements LivySimulator {
       name: this.name,
       csrf: opts.csrf ?? false,
       store: this.store,
+      yarn: this.yarn,
       faults: this.faults,
       requestLog: this.requestLog,
       timers: this.networkTimers,
-      restart: (keepState, spare) => this.serialize(() => this.doRestart(keepState, spare)),
+      restart: (restartOpts, spare) => this.serialize(() => this.doRestart(restartOpts, spare)),
     });
     this.listener = new Listener((req, res) => void dispatch(req, res));
   }
@@ -82,6 +90,10 @@ class Simulator implements LivySimulator {
     this.requestLog.clear();
   }
 
+  expireFinished(): number {
+    return this.store.expireFinished();
+  }
+
   finish(idOrName: number | string, state: TerminalState): boolean {
     const batch = this.store.find(String(idOrName));
     if (!batch) throw new Error(`livy-sim: no batch ${idOrName}`);
@@ -92,7 +104,7 @@ class Simulator implements LivySimulator {
     return this.serialize(async () => {
       if (this.closed) throw new Error('livy-sim: closed');
       if (this.listener.listening) return;
-      this.store.reset({ newCluster: true });
+      this.loseCluster();
       await this.listen();
     });
   }
@@ -100,20 +112,26 @@ class Simulator implements LivySimulator {
   stop(): Promise<void> {
     return this.serialize(async () => {
       await this.goDown();
-      this.store.reset({ newCluster: true });
+      this.loseCluster();
     });
   }
 
-  restart(opts: { keepState: boolean }): Promise<void> {
-    return this.serialize(() => this.doRestart(opts.keepState));
+  restart(opts: { keepState: boolean; crash?: boolean }): Promise<void> {
+    return this.serialize(() => this.doRestart({ keepState: opts.keepState, crash: opts.crash ?? false }));
   }
 
   close(): Promise<void> {
     return this.serialize(async () => {
       this.closed = true;
       await this.goDown();
-      this.store.reset({ newCluster: true });
+      this.loseCluster();
     });
+  }
+
+  /** The whole cluster is gone: Livy's batches and YARN's apps (ids of both start over). */
+  private loseCluster(): void {
+    this.store.forgetAll('crash');
+    this.yarn.reset();
   }
 
   /** First start: listen (the port may be ephemeral). */
@@ -132,12 +150,13 @@ class Simulator implements LivySimulator {
     this.store.halt();
   }
 
-  private async doRestart(keepState: boolean, spare?: Socket): Promise<void> {
+  /** A Livy restart on a cluster that stays: YARN, and its apps, are untouched unless Livy kills them. */
+  private async doRestart(opts: { keepState: boolean; crash: boolean }, spare?: Socket): Promise<void> {
     if (this.closed) throw new Error('livy-sim: closed');
     const wasListening = this.listener.listening;
     await this.goDown(spare);
-    if (keepState) this.store.recover();
-    else this.store.reset({ newCluster: false });
+    if (opts.keepState) this.store.recover();
+    else this.store.forgetAll(opts.crash ? 'crash' : 'graceful');
     if (wasListening) await this.listen();
   }
 

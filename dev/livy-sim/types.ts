@@ -1,5 +1,8 @@
 /** Public types of the Livy simulator. Other modules code against these names: keep them stable. */
 
+/** Whose error texts the simulator answers with (LIVY.md): 0.9 prefixes rejections with "Rejected, Reason: ". */
+export type LivyVersion = '0.7' | '0.9';
+
 export interface LivySimulatorOptions {
   /** 0 = ephemeral (default). */
   port?: number;
@@ -22,14 +25,28 @@ export interface LivySimulatorOptions {
   startingMs?: number;
   /** Time a batch shows 'recovering' after a restart with state (default: startingMs). */
   recoveringMs?: number;
+  /** Default '0.7' (the version EMR 6.x ships). */
+  livyVersion?: LivyVersion;
+  /**
+   * `livy.file.local-dir-whitelist` (default: none). A `file:` URI outside these directories is
+   * a failed start: 400, yet the batch stays registered in 'starting' (LIVY.md).
+   */
+  localDirWhitelist?: string[];
+  /** Conf keys of Livy's `spark-blacklist.conf` (default: none); using one is a failed start too. */
+  confBlacklist?: string[];
 }
 
 export interface Faults {
   /** Delay before a batch API request is handled, ms. */
   latencyMs: number;
-  /** Fraction of batch API requests answered 500 {"msg":"simulated failure"}. */
+  /** Fraction of batch API requests answered `errorStatus` {"msg":"simulated failure"}. */
   errorRate: number;
-  /** Fraction of batch API requests whose socket is destroyed without an answer. */
+  /** The status errorRate answers with (default 500; e.g. 403 for an access check that fails). */
+  errorStatus: number;
+  /**
+   * Fraction of batch API requests whose socket is destroyed without an answer; 1 makes Livy's
+   * batch API unreachable while its apps run on and the ResourceManager endpoint still answers.
+   */
   dropRate: number;
   /**
    * A lost answer: POST /batches is handled at once (the batch exists and the request is in the
@@ -67,13 +84,19 @@ export interface LivySimulator {
   /** Same as POST /admin/faults. */
   setFaults(f: Partial<Faults>): void;
   /**
-   * Same port. Without state: all batches forgotten (their "apps" gone), id counter back to 0.
-   * With state: Livy recovery — running/starting batches show 'recovering' for a moment then
-   * continue, successful ones show 'recovering' then 'success', dead/killed ones are gone (404).
-   * Open connections are reset either way.
+   * Same port. Without state: all batches forgotten, id counter back to 0; a graceful restart
+   * kills the running apps, a crash (`crash: true`) leaves them running in YARN, untracked, seen
+   * only through the ResourceManager endpoint. With state: Livy recovery — running/starting
+   * batches show 'recovering' for a moment then continue, successful ones show 'recovering' then
+   * 'success', dead/killed ones are gone (404). Open connections are reset either way.
    */
-  restart(opts: { keepState: boolean }): Promise<void>;
-  /** Stop listening, keep nothing; connections are refused afterwards (a dead cluster). */
+  restart(opts: { keepState: boolean; crash?: boolean }): Promise<void>;
+  /**
+   * Livy forgets its finished batches now, as when `livy.server.session.state-retain.sec` runs
+   * out (same as POST /admin/expire); YARN still knows their apps. Returns how many were dropped.
+   */
+  expireFinished(): number;
+  /** Stop listening, keep nothing (Livy and YARN alike); connections are refused afterwards (a dead cluster). */
   stop(): Promise<void>;
   /** Listen again on the same port after stop() (empty state, ids from 0). */
   start(): Promise<void>;

@@ -5,6 +5,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import {
   DEAD_DIAGNOSTICS,
   SIMULATED_FAILURE,
+  STDERR_MARKER,
+  STDOUT_MARKER,
   startLivySimulator,
   type BatchView,
   type LivySimulator,
@@ -125,7 +127,7 @@ describe('livy simulator: batch API', () => {
       state: 'starting',
       appId: null,
       appInfo: { driverLogUrl: null, sparkUiUrl: null, executorLogUrls: null },
-      log: [],
+      log: [STDOUT_MARKER, STDERR_MARKER],
     });
     expect(Number.isInteger(r.body.id)).toBe(true);
   });
@@ -177,39 +179,40 @@ describe('livy simulator: batch API', () => {
     expect(done.appId).toBe(running.appId);
     expect(done.appInfo.driverLogUrl).toBeNull();
     expect(done.appInfo.sparkUiUrl).toBe(running.appInfo.sparkUiUrl);
-    // default 20 lines; the Batch object carries the last 10
-    expect(done.log).toHaveLength(10);
-    expect(done.log[9]).toBe(`stdout: line 20 of ${name}`);
+    // default 20 lines between the two section markers; the Batch object carries the last 10 entries
+    expect(done.log).toEqual([...Array.from({ length: 9 }, (_, i) => `line ${12 + i} of ${name}`), STDERR_MARKER]);
     const log = await call(base, 'GET', `/batches/${created.id}/log`);
-    expect(log.body).toMatchObject({ id: created.id, from: 0, total: 20 });
-    expect(log.body.log[0]).toBe(`stdout: line 1 of ${name}`);
+    expect(log.body).toMatchObject({ id: created.id, from: 0, total: 22 });
+    expect(log.body.log.slice(0, 2)).toEqual([STDOUT_MARKER, `line 1 of ${name}`]);
   });
 
   it('pages the log: size defaults to 100, from defaults to the tail, negative size means all', async () => {
     const name = uniqueName('log');
     const { body: created } = await submit(base, name, { 'shale.sim.logLines': '150', 'shale.sim.durationMs': '0' });
     await waitFor(base, created.id, 'success');
+    // 150 lines plus the stdout and stderr markers
     const tail = await call(base, 'GET', `/batches/${created.id}/log`);
-    expect(tail.body.from).toBe(50);
-    expect(tail.body.total).toBe(150);
+    expect(tail.body.from).toBe(52);
+    expect(tail.body.total).toBe(152);
     expect(tail.body.log).toHaveLength(100);
-    expect(tail.body.log[0]).toBe(`stdout: line 51 of ${name}`);
+    expect(tail.body.log[0]).toBe(`line 52 of ${name}`);
+    expect(tail.body.log.at(-1)).toBe(STDERR_MARKER);
 
     const page = await call(base, 'GET', `/batches/${created.id}/log?from=10&size=5`);
     expect(page.body).toEqual({
       id: created.id,
       from: 10,
-      total: 150,
-      log: [11, 12, 13, 14, 15].map((n) => `stdout: line ${n} of ${name}`),
+      total: 152,
+      log: [10, 11, 12, 13, 14].map((n) => `line ${n} of ${name}`),
     });
     const lastThree = await call(base, 'GET', `/batches/${created.id}/log?size=3`);
-    expect(lastThree.body.from).toBe(147);
-    expect(lastThree.body.log).toHaveLength(3);
+    expect(lastThree.body.from).toBe(149);
+    expect(lastThree.body.log).toEqual([`line 149 of ${name}`, `line 150 of ${name}`, STDERR_MARKER]);
     const all = await call(base, 'GET', `/batches/${created.id}/log?size=-1`);
     expect(all.body.from).toBe(0);
-    expect(all.body.log).toHaveLength(150);
+    expect(all.body.log).toHaveLength(152);
     const past = await call(base, 'GET', `/batches/${created.id}/log?from=500`);
-    expect(past.body).toMatchObject({ from: 500, total: 150, log: [] });
+    expect(past.body).toMatchObject({ from: 500, total: 152, log: [] });
     const bad = await call(base, 'GET', `/batches/${created.id}/log?size=many`);
     expect(bad.status).toBe(400);
     expect(bad.body).toEqual({ msg: 'For input string: "many"' });
@@ -231,13 +234,13 @@ describe('livy simulator: batch API', () => {
     expect(page.body.total).toBeGreaterThanOrEqual(2);
   });
 
-  it('runs a batch to dead, its log ending with the YARN diagnostics', async () => {
+  it('runs a batch to dead, its log ending with the YARN diagnostics in the stderr section', async () => {
     const name = uniqueName('dead');
     const { body: created } = await submit(base, name, { 'shale.sim.outcome': 'dead', 'shale.sim.logLines': '4' });
     await waitFor(base, created.id, 'dead');
     const log = await call(base, 'GET', `/batches/${created.id}/log`);
-    expect(log.body.total).toBe(5);
-    expect(log.body.log.at(-1)).toBe(DEAD_DIAGNOSTICS);
+    expect(log.body.total).toBe(7);
+    expect(log.body.log.slice(-3)).toEqual([`line 4 of ${name}`, STDERR_MARKER, DEAD_DIAGNOSTICS]);
     expect(DEAD_DIAGNOSTICS).toBe('YARN Diagnostics: User application exited with status 1');
     const batch = (await call<BatchView>(base, 'GET', `/batches/${created.id}`)).body;
     expect(batch.log.at(-1)).toBe(DEAD_DIAGNOSTICS);
@@ -268,7 +271,8 @@ describe('livy simulator: batch API', () => {
     expect(first.status).toBe(201);
     const dup = await submit(base, name);
     expect(dup.status).toBe(400);
-    expect(dup.body.msg).toMatch(new RegExp(`^Rejected, Reason: Duplicate session name: .*${name}`));
+    // 0.7.1's form (the default): no "Rejected, Reason: " prefix
+    expect(dup.body).toEqual({ msg: `Duplicate session name: Some(${name}) for session ${first.body.id + 1}` });
     const del = await call(base, 'DELETE', `/batches/${first.body.id}`);
     expect(del.status).toBe(200);
     const again = await submit(base, name);
@@ -295,29 +299,28 @@ describe('livy simulator: batch API', () => {
     await call(base, 'DELETE', `/batches/${long.id}`);
   });
 
-  it('rejects bad bodies with 400 and a msg: all-digit name, unknown field, malformed JSON, no file, wrong type', async () => {
+  it('rejects bad bodies with 400: {"msg"} for Livy\'s checks, a bare JSON string for what its JSON mapper refuses', async () => {
     const digits = await submit(base, '12345');
     expect(digits.status).toBe(400);
-    expect(digits.body).toEqual({ msg: 'Rejected, Reason: Invalid session name: 12345' });
+    expect(digits.body).toEqual({ msg: 'Invalid session name: 12345' });
 
     const unknown = await call(base, 'POST', '/batches', { body: { file: 'x.py', name: uniqueName('u'), extra: 1 } });
     expect(unknown.status).toBe(400);
-    expect(unknown.body.msg).toMatch(/^Unrecognized field "extra"/);
+    expect(typeof unknown.body).toBe('string');
+    expect(unknown.body).toMatch(/^Unrecognized field "extra"/);
+    expect(unknown.text.startsWith('"Unrecognized field')).toBe(true);
 
     const malformed = await call(base, 'POST', '/batches', { raw: '{"file": "x.py",' });
     expect(malformed.status).toBe(400);
-    expect(typeof malformed.body.msg).toBe('string');
+    expect(typeof malformed.body).toBe('string');
 
     const empty = await call(base, 'POST', '/batches', { raw: '' });
     expect(empty.status).toBe(400);
-
-    const noFile = await call(base, 'POST', '/batches', { body: { name: uniqueName('nofile') } });
-    expect(noFile.status).toBe(400);
-    expect(noFile.body).toEqual({ msg: 'Rejected, Reason: requirement failed: File is required.' });
+    expect(typeof empty.body).toBe('string');
 
     const wrongType = await call(base, 'POST', '/batches', { body: { file: 'x.py', args: 'not-a-list' } });
     expect(wrongType.status).toBe(400);
-    expect(wrongType.body.msg).toMatch(/args/);
+    expect(wrongType.body).toMatch(/args/);
 
     const badSim = await submit(base, uniqueName('badsim'), { 'shale.sim.outcome': 'sucess' });
     expect(badSim.status).toBe(400);
@@ -564,7 +567,7 @@ describe('livy simulator: faults', () => {
     sim.clearRequests();
     const r = await call(sim.url, 'POST', '/admin/faults', { body: { dropRate: 1 } });
     expect(r.status).toBe(200);
-    expect(r.body.faults).toEqual({ latencyMs: 0, errorRate: 0, dropRate: 1, postAnswerDelayMs: 0 });
+    expect(r.body.faults).toEqual({ latencyMs: 0, errorRate: 0, errorStatus: 500, dropRate: 1, postAnswerDelayMs: 0 });
     const name = uniqueName('drop');
     await expect(submit(sim.url, name)).rejects.toMatchObject({ code: expect.stringMatching(/ECONNRESET|socket hang up/i) });
     expect((await call(sim.url, 'GET', '/admin/health')).status).toBe(200);
@@ -585,7 +588,7 @@ describe('livy simulator: faults', () => {
   it('postAnswerDelayMs: POST /batches is handled at once, only its answer is held back', async () => {
     sim.clearRequests();
     const r = await call(sim.url, 'POST', '/admin/faults', { body: { postAnswerDelayMs: 800 } });
-    expect(r.body.faults).toEqual({ latencyMs: 0, errorRate: 0, dropRate: 0, postAnswerDelayMs: 800 });
+    expect(r.body.faults).toEqual({ latencyMs: 0, errorRate: 0, errorStatus: 500, dropRate: 0, postAnswerDelayMs: 800 });
     const name = uniqueName('late');
     const t0 = performance.now();
     let answered = false;
@@ -665,7 +668,297 @@ describe('livy simulator: faults', () => {
     expect(() => sim.setFaults({ dropRate: -1 })).toThrow();
     expect((await call(sim.url, 'POST', '/admin/faults', { body: { postAnswerDelayMs: -5 } })).status).toBe(400);
     expect(() => sim.setFaults({ postAnswerDelayMs: Number.NaN })).toThrow(/postAnswerDelayMs/);
-    expect((await call(sim.url, 'GET', '/admin/faults')).body.faults).toEqual({ latencyMs: 0, errorRate: 0, dropRate: 0, postAnswerDelayMs: 0 });
+    expect((await call(sim.url, 'POST', '/admin/faults', { body: { errorStatus: 200 } })).status).toBe(400);
+    expect((await call(sim.url, 'GET', '/admin/faults')).body.faults).toEqual({ latencyMs: 0, errorRate: 0, errorStatus: 500, dropRate: 0, postAnswerDelayMs: 0 });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Livy 0.7.1 and 0.9: error forms, the failed start that stays registered, the log buffer
+
+describe('livy simulator: 0.7 and 0.9 error forms', () => {
+  const sims: LivySimulator[] = [];
+  afterAll(() => Promise.all(sims.map((s) => s.close())));
+
+  it.each(['0.7', '0.9'] as const)('Livy %s: rejections with and without "Rejected, Reason: ", the same capacity, 404 and bare-string texts', async (version) => {
+    const sim = await startLivySimulator({ livyVersion: version, maxInFlightSubmits: 2, startingMs: 60_000 });
+    sims.push(sim);
+    const prefix = version === '0.9' ? 'Rejected, Reason: ' : '';
+    const name = uniqueName(`v${version}`);
+    const first = await submit(sim.url, name);
+    expect(first.status).toBe(201);
+    expect((await submit(sim.url, name)).body).toEqual({ msg: `${prefix}Duplicate session name: Some(${name}) for session 1` });
+    expect((await submit(sim.url, '4711')).body).toEqual({ msg: `${prefix}Invalid session name: 4711` });
+    expect((await submit(sim.url, uniqueName('second'))).status).toBe(201);
+    expect((await submit(sim.url, uniqueName('full'))).body).toEqual({ msg: 'Rejected, too many sessions are being created!' });
+    await call(sim.url, 'DELETE', `/batches/${name}`);
+    expect((await call(sim.url, 'POST', '/batches', { body: { name: uniqueName('nofile') } })).body).toEqual({ msg: `${prefix}requirement failed: File is required.` });
+    const unknown = await call(sim.url, 'POST', '/batches', { body: { file: 's3://b/x.py', bogus: true } });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body).toMatch(/^Unrecognized field "bogus"/);
+    expect((await call(sim.url, 'GET', '/batches/nobody-a1')).body).toEqual({ msg: "Session 'nobody-a1' not found." });
+  });
+});
+
+describe('livy simulator: a failed start stays registered (400, yet the batch is held)', () => {
+  let sim: LivySimulator;
+  beforeAll(async () => {
+    sim = await startLivySimulator({ startingMs: 20, defaultDurationMs: 60_000, localDirWhitelist: ['/srv/jobs/'], confBlacklist: ['spark.master'] });
+  });
+  afterAll(() => sim.close());
+
+  it.each([
+    ['a local file outside the whitelist', { file: 'file:///tmp/evil.py' }, 'requirement failed: Local path /tmp/evil.py cannot be added to user sessions.'],
+    ['no file', {}, 'requirement failed: File is required.'],
+    ['a blacklisted conf', { file: 's3://b/x.py', conf: { 'spark.master': 'local[*]' } }, 'Blacklisted configuration values in session config: spark.master'],
+  ])('%s: 400, then the name is taken, the batch sits in starting and counts in total until a DELETE', async (_what, body, msg) => {
+    const name = uniqueName('leak');
+    const totalBefore = (await call(sim.url, 'GET', '/batches')).body.total;
+    const rejected = await call(sim.url, 'POST', '/batches', { body: { name, ...body } });
+    expect(rejected.status).toBe(400);
+    expect(rejected.body).toEqual({ msg });
+
+    const held = await call<BatchView>(sim.url, 'GET', `/batches/${name}`);
+    expect(held.status).toBe(200);
+    expect(held.body).toMatchObject({ name, state: 'starting', appId: null, log: [] });
+    expect((await call(sim.url, 'GET', '/batches')).body.total).toBe(totalBefore + 1);
+    expect((await submit(sim.url, name)).body.msg).toMatch(/Duplicate session name/);
+    // time passes for others (a batch posted later runs) while the failed start stays put
+    const later = await submit(sim.url, uniqueName('later'));
+    await waitFor(sim.url, later.body.id, 'running');
+    expect(await stateOf(sim.url, name)).toBe('starting');
+    // no app was ever launched for it
+    expect((await call(sim.url, 'GET', `/ws/v1/cluster/apps?applicationTags=${name}`)).body).toEqual({ apps: null });
+
+    expect((await call(sim.url, 'DELETE', `/batches/${name}`)).body).toEqual({ msg: 'deleted' });
+    expect(await stateOf(sim.url, name)).toBe(404);
+    expect((await submit(sim.url, name)).status).toBe(201);
+  });
+
+  it('a failed start can be removed by id as well, and a whitelisted local file starts', async () => {
+    const rejected = await call(sim.url, 'POST', '/batches', { body: { name: uniqueName('leak-id'), file: 'file:///etc/passwd' } });
+    expect(rejected.status).toBe(400);
+    expect(sim.requests({ method: 'POST' }).at(-1)).toMatchObject({ status: 400, batchId: expect.any(Number) });
+    const id = sim.requests({ method: 'POST' }).at(-1)!.batchId!;
+    expect(await stateOf(sim.url, id)).toBe('starting');
+    expect((await call(sim.url, 'DELETE', `/batches/${id}`)).status).toBe(200);
+    expect((await call(sim.url, 'POST', '/batches', { body: { name: uniqueName('local-ok'), file: 'file:///srv/jobs/etl.py' } })).status).toBe(201);
+  });
+});
+
+describe('livy simulator: the log, as Livy keeps it', () => {
+  let sim: LivySimulator;
+  beforeAll(async () => {
+    sim = await startLivySimulator({ startingMs: 10, defaultDurationMs: 100 });
+  });
+  afterAll(() => sim.close());
+
+  const log = async (idOrName: number | string, query = 'from=0&size=1000') =>
+    (await call<{ from: number; total: number; log: string[] }>(sim.url, 'GET', `/batches/${idOrName}/log?${query}`)).body;
+
+  it('keeps the last 200 lines of each section: total stops at 202 and the lines shift', async () => {
+    const name = uniqueName('buffer');
+    await submit(sim.url, name, { 'shale.sim.logLines': '400', 'shale.sim.durationMs': '0' });
+    await waitFor(sim.url, name, 'success');
+    const all = await log(name);
+    expect(all.total).toBe(202);
+    expect(all.log).toEqual([STDOUT_MARKER, ...Array.from({ length: 200 }, (_, i) => `line ${201 + i} of ${name}`), STDERR_MARKER]);
+    // paging from the tail: size 100 starts at 102
+    expect((await log(name, 'size=100')).from).toBe(102);
+  });
+
+  it('shifts every index as a full buffer takes new lines, so paging from the previous total loses them', async () => {
+    const name = uniqueName('shifting');
+    await submit(sim.url, name, { 'shale.sim.logLines': '100000', 'shale.sim.durationMs': '60000' });
+    let first: string[] = [];
+    await vi.waitFor(async () => {
+      const read = await log(name);
+      expect(read.total).toBe(202);
+      first = read.log;
+    }, { timeout: 5_000, interval: 20 });
+    await vi.waitFor(async () => expect((await log(name)).log[1]).not.toBe(first[1]), { timeout: 5_000, interval: 20 });
+    const again = await log(name);
+    expect(again.total).toBe(202);
+    expect(again.log[0]).toBe(STDOUT_MARKER);
+    expect(again.log.at(-1)).toBe(STDERR_MARKER);
+    // what `from=<previous total>` returns: nothing, although lines were written meanwhile
+    expect((await log(name, 'from=202&size=100')).log).toEqual([]);
+    await call(sim.url, 'DELETE', `/batches/${name}`);
+  });
+
+  it('an app that exits non-zero without an exception ends dead with the stderr marker as the last entry', async () => {
+    const name = uniqueName('silent');
+    await submit(sim.url, name, { 'shale.sim.outcome': 'exit-nonzero', 'shale.sim.logLines': '3', 'spark.yarn.tags': name });
+    await waitFor(sim.url, name, 'dead');
+    expect((await log(name)).log).toEqual([STDOUT_MARKER, `line 1 of ${name}`, `line 2 of ${name}`, `line 3 of ${name}`, STDERR_MARKER]);
+    expect((await call<BatchView>(sim.url, 'GET', `/batches/${name}`)).body.log.at(-1)).toBe(STDERR_MARKER);
+    const [app] = (await call(sim.url, 'GET', `/ws/v1/cluster/apps?applicationTags=${name}`)).body.apps.app;
+    expect(app).toMatchObject({ state: 'FINISHED', finalStatus: 'FAILED', diagnostics: '' });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// YARN's ResourceManager, on the same port
+
+interface RmApp {
+  id: string;
+  name: string;
+  state: string;
+  finalStatus: string;
+  diagnostics: string;
+  applicationTags: string;
+  startedTime: number;
+  finishedTime: number;
+}
+
+async function appsByTag(base: string, tag: string): Promise<RmApp[]> {
+  const r = await call<{ apps: { app: RmApp[] } | null }>(base, 'GET', `/ws/v1/cluster/apps?applicationTags=${encodeURIComponent(tag)}`);
+  expect(r.status).toBe(200);
+  return r.body.apps?.app ?? [];
+}
+
+async function yarnStateOf(base: string, tag: string): Promise<string> {
+  const apps = await appsByTag(base, tag);
+  return apps.length === 1 ? `${apps[0]!.state}/${apps[0]!.finalStatus}` : `${apps.length} apps`;
+}
+
+describe('livy simulator: the ResourceManager endpoint', () => {
+  let sim: LivySimulator;
+  beforeAll(async () => {
+    sim = await startLivySimulator({ startingMs: 20, defaultDurationMs: 60_000 });
+  });
+  afterEach(() => sim.setFaults({ errorRate: 0, errorStatus: 500, dropRate: 0 }));
+  afterAll(() => sim.close());
+
+  /** A batch tagged the way Shale tags them (spark.yarn.tags = name,shale), running. */
+  async function running(name: string, conf: Record<string, string> = {}): Promise<BatchView> {
+    const created = await submit(sim.url, name, { 'spark.yarn.tags': `${name},shale`, ...conf });
+    expect(created.status).toBe(201);
+    await waitFor(sim.url, name, 'running');
+    return (await call<BatchView>(sim.url, 'GET', `/batches/${name}`)).body;
+  }
+
+  it('finds a batch\'s app by its tag, case-insensitively (YARN lowercases tags); none is {"apps":null}', async () => {
+    const name = uniqueName('Tagged');
+    const batch = await running(name);
+    const [app, ...more] = await appsByTag(sim.url, name.toUpperCase());
+    expect(more).toEqual([]);
+    expect(app).toMatchObject({ id: batch.appId, name, state: 'RUNNING', finalStatus: 'UNDEFINED', diagnostics: '', finishedTime: 0 });
+    expect(app!.applicationTags.split(',')).toEqual(expect.arrayContaining([name.toLowerCase(), 'shale', expect.stringMatching(/^livy-batch-\d+-/)]));
+    expect(await appsByTag(sim.url, 'no-such-tag')).toEqual([]);
+    const one = await call(sim.url, 'GET', `/ws/v1/cluster/apps/${batch.appId}`);
+    expect(one.body.app.id).toBe(batch.appId);
+    expect((await call(sim.url, 'GET', `/ws/v1/cluster/apps/${batch.appId}/state`)).body).toEqual({ state: 'RUNNING' });
+    const missing = await call(sim.url, 'GET', '/ws/v1/cluster/apps/application_1_0999');
+    expect(missing.status).toBe(404);
+    expect(missing.body.RemoteException).toMatchObject({ exception: 'NotFoundException' });
+    await call(sim.url, 'DELETE', `/batches/${name}`);
+  });
+
+  it('keeps knowing apps after Livy forgets them: retain expiry, DELETE, dead apps', async () => {
+    const ok = uniqueName('ok');
+    const failed = uniqueName('failed');
+    const deleted = uniqueName('deleted');
+    await submit(sim.url, ok, { 'spark.yarn.tags': ok, 'shale.sim.durationMs': '0' });
+    await submit(sim.url, failed, { 'spark.yarn.tags': failed, 'shale.sim.durationMs': '0', 'shale.sim.outcome': 'dead' });
+    await running(deleted);
+    await waitFor(sim.url, ok, 'success');
+    await waitFor(sim.url, failed, 'dead');
+    await call(sim.url, 'DELETE', `/batches/${deleted}`);
+
+    const expired = await call(sim.url, 'POST', '/admin/expire');
+    expect(expired.body.expired).toBeGreaterThanOrEqual(2);
+    expect(await stateOf(sim.url, ok)).toBe(404);
+    expect(await stateOf(sim.url, failed)).toBe(404);
+    expect(await yarnStateOf(sim.url, ok)).toBe('FINISHED/SUCCEEDED');
+    expect(await yarnStateOf(sim.url, failed)).toBe('FINISHED/FAILED');
+    expect((await appsByTag(sim.url, failed))[0]!.diagnostics).toBe(DEAD_DIAGNOSTICS);
+    expect(await yarnStateOf(sim.url, deleted)).toBe('KILLED/KILLED');
+    expect((await appsByTag(sim.url, ok))[0]!.finishedTime).toBeGreaterThan(0);
+  });
+
+  it('expireFinished() leaves running batches alone', async () => {
+    const name = uniqueName('still-running');
+    await running(name);
+    sim.expireFinished();
+    expect(await stateOf(sim.url, name)).toBe('running');
+    await call(sim.url, 'DELETE', `/batches/${name}`);
+  });
+
+  it('kills an app with PUT {"state":"KILLED"}: 202 while it goes, 200 once killed; Livy\'s batch ends killed', async () => {
+    const name = uniqueName('rm-kill');
+    const batch = await running(name);
+    const path = `/ws/v1/cluster/apps/${batch.appId}/state`;
+    const wrong = await call(sim.url, 'PUT', path, { body: { state: 'RUNNING' } });
+    expect(wrong.status).toBe(400);
+    expect(wrong.body.RemoteException.message).toMatch(/Only 'KILLED' is allowed/);
+    const first = await call(sim.url, 'PUT', path, { body: { state: 'KILLED' } });
+    expect(first.status).toBe(202);
+    expect(first.body).toEqual({ state: 'RUNNING' });
+    const second = await call(sim.url, 'PUT', path, { body: { state: 'KILLED' } });
+    expect([second.status, second.body]).toEqual([200, { state: 'KILLED' }]);
+    expect(await stateOf(sim.url, name)).toBe('killed');
+    expect((await call(sim.url, 'PUT', '/ws/v1/cluster/apps/application_1_0999/state', { body: { state: 'KILLED' } })).status).toBe(404);
+  });
+
+  it('answers while Livy\'s batch API is unreachable or failing, and the apps run on meanwhile', async () => {
+    const name = uniqueName('outage');
+    await running(name, { 'shale.sim.durationMs': '300' });
+    sim.clearRequests();
+    sim.setFaults({ dropRate: 1 });
+    await expect(call(sim.url, 'GET', `/batches/${name}`)).rejects.toMatchObject({ code: expect.stringMatching(/ECONNRESET|socket hang up/i) });
+    // the app ends by itself while Livy cannot be reached
+    await vi.waitFor(async () => expect(await yarnStateOf(sim.url, name)).toBe('FINISHED/SUCCEEDED'), { timeout: 3_000, interval: 20 });
+    sim.setFaults({ dropRate: 0, errorRate: 1, errorStatus: 403 });
+    expect((await call(sim.url, 'GET', '/batches')).status).toBe(403);
+    expect(await yarnStateOf(sim.url, name)).toBe('FINISHED/SUCCEEDED');
+    // the ResourceManager's requests are not Livy's: not in the request log
+    expect(sim.requests().every((r) => r.path.startsWith('/batches'))).toBe(true);
+    sim.setFaults({ errorRate: 0 });
+    expect(await stateOf(sim.url, name)).toBe('success');
+  });
+
+  it('a Livy crash (restart without state) leaves the apps running, seen only through the ResourceManager', async () => {
+    const name = uniqueName('crash');
+    const batch = await running(name, { 'shale.sim.durationMs': '400' });
+    const r = await call(sim.url, 'POST', '/admin/restart', { body: { keepState: false, crash: true } });
+    expect(r.body).toEqual({ ok: true, keepState: false, crash: true });
+    expect(await stateOf(sim.url, name)).toBe(404);
+    const [app] = await appsByTag(sim.url, name);
+    expect(app).toMatchObject({ id: batch.appId, state: 'RUNNING' });
+    // it runs to its end by itself
+    await vi.waitFor(async () => expect(await yarnStateOf(sim.url, name)).toBe('FINISHED/SUCCEEDED'), { timeout: 3_000, interval: 20 });
+    expect((await call(sim.url, 'POST', '/admin/restart', { body: { keepState: true, crash: true } })).status).toBe(400);
+  });
+
+  it('a graceful Livy restart without state kills the apps it ran', async () => {
+    const name = uniqueName('graceful');
+    await running(name);
+    await sim.restart({ keepState: false });
+    expect(await stateOf(sim.url, name)).toBe(404);
+    expect(await yarnStateOf(sim.url, name)).toBe('KILLED/KILLED');
+  });
+
+  it('a restart with state keeps the app id and the app running', async () => {
+    const name = uniqueName('recover');
+    const batch = await running(name);
+    await sim.restart({ keepState: true });
+    await waitFor(sim.url, name, 'running');
+    expect(await appsByTag(sim.url, name)).toEqual([expect.objectContaining({ id: batch.appId, state: 'RUNNING' })]);
+    await call(sim.url, 'DELETE', `/batches/${name}`);
+  });
+
+  it('a lost cluster (stop, start) forgets YARN\'s apps too', async () => {
+    const other = await startLivySimulator({ startingMs: 10 });
+    try {
+      const name = uniqueName('gone');
+      await submit(other.url, name, { 'spark.yarn.tags': name });
+      await other.stop();
+      await other.start();
+      expect(await appsByTag(other.url, name)).toEqual([]);
+    } finally {
+      await other.close();
+    }
   });
 });
 
