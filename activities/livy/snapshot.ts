@@ -1,8 +1,11 @@
-/** Livy's batch object as the workflow sees it, and the (id, name) identity rule. */
+/** Livy's batch object as the workflow sees it, and the identity rule: a batch is its name. */
 import type { BatchSnapshot } from '../../contract';
+import { withoutMarkers } from './logSections';
 import type { LivyBatch } from './types';
 
+/** The batch as the workflow records it; Livy's section markers are not log lines and are left out. */
 export function toSnapshot(batch: LivyBatch, log?: string[]): BatchSnapshot {
+  const lines = log ?? batch.log;
   return {
     batchId: batch.id,
     batchName: batch.name ?? '',
@@ -10,11 +13,16 @@ export function toSnapshot(batch: LivyBatch, log?: string[]): BatchSnapshot {
     appId: batch.appId ?? undefined,
     sparkUiUrl: batch.appInfo?.sparkUiUrl ?? undefined,
     driverLogUrl: batch.appInfo?.driverLogUrl ?? undefined,
-    log: log ?? batch.log,
+    log: lines && withoutMarkers(lines),
   };
 }
 
-/** A batch is ours only if both id and name match: after a Livy restart, ids are reused. */
-export function isSameBatch(batch: LivyBatch | undefined, batchId: number, batchName: string): batch is LivyBatch {
-  return batch !== undefined && batch.id === batchId && batch.name === batchName;
+/**
+ * A batch is ours when it carries our name (`J-aN`, unique per job attempt). Its id is not part
+ * of its identity: after a Livy restart the same id can name another batch, and our name can be
+ * found under a new id (a resubmission by name is still ours).
+ */
+export function isOurBatch(batch: LivyBatch | undefined, batchName: string): batch is LivyBatch {
+  return batch !== undefined && batch.name === batchName;
 }
+

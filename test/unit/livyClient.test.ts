@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ErrorType } from '../../contract';
-import { LivyClients, type LivyClient, type LivyClientOptions } from '../../activities/livy/client';
-import { isLivyError, LivyError, livyErrorFromResponse, type LivyErrorKind } from '../../activities/livy/errors';
+import { MockAgent } from 'undici';
+import { LivyClient, LivyClients, type LivyClientOptions } from '../../activities/livy/client';
+import { isLivyError, LivyError, livyErrorFromResponse, mayHaveRegisteredBatch, readErrorBody, type LivyErrorKind } from '../../activities/livy/errors';
 import type { LivyBatchRequest } from '../../activities/livy/types';
 import { startLivySimulator, type LivySimulator } from '../../dev/livy-sim/index';
 import { rejection } from '../support/activityTesting';
@@ -39,6 +40,37 @@ describe('livyErrorFromResponse', () => {
     expect(livyErrorFromResponse(500, 'too many sessions', 'x').kind).toBe('server-error');
     expect(livyErrorFromResponse(404, 'Duplicate session name', 'x').kind).toBe('not-found');
   });
+
+  it.each<[string, string, LivyErrorKind]>([
+    ['0.7 duplicate', '{"msg":"Duplicate session name: Some(J-a1) for session 1"}', 'duplicate-name'],
+    ['0.9 duplicate', '{"msg":"Rejected, Reason: Duplicate session name: Some(J-a1) for session 1"}', 'duplicate-name'],
+    ['0.7 capacity', '{"msg":"Rejected, too many sessions are being created!"}', 'capacity'],
+    ['a capacity text in a bare string', '"too many sessions are being created!"', 'capacity'],
+    ['a bare JSON string', '"Unrecognized field \\"bogus\\" (class org.apache.livy.server.batch.CreateBatchRequest)"', 'bad-request'],
+    ['plain text', 'Bad Request', 'bad-request'],
+  ])('reads the %s form of a 400 body by its stable text', (_form, body, kind) => {
+    expect(livyErrorFromResponse(400, readErrorBody(body), 'create batch J-a1').kind).toBe(kind);
+  });
+
+  it('reads each body form, keeping the text without JSON quoting', () => {
+    expect(readErrorBody('{"msg":"Session \'x\' not found."}')).toEqual({ form: 'msg', text: "Session 'x' not found." });
+    expect(readErrorBody('"Unrecognized field \\"bogus\\""')).toEqual({ form: 'string', text: 'Unrecognized field "bogus"' });
+    expect(readErrorBody('<html>502</html>')).toEqual({ form: 'text', text: '<html>502</html>' });
+    expect(readErrorBody('{"other":1}')).toEqual({ form: 'text', text: '{"other":1}' });
+  });
+
+  it('says which rejected POSTs may have left a registered batch (LIVY.md: a failed start registers first)', () => {
+    const rejected = (body: string, status = 400) => livyErrorFromResponse(status, readErrorBody(body), 'create batch J-a1');
+    expect(mayHaveRegisteredBatch(rejected('{"msg":"requirement failed: File is required."}'))).toBe(true);
+    expect(mayHaveRegisteredBatch(rejected('{"msg":"Rejected, Reason: requirement failed: Local path /tmp/x cannot be added to user sessions."}'))).toBe(true);
+    expect(mayHaveRegisteredBatch(rejected('{"msg":"Blacklisted configuration values in session config: spark.master"}'))).toBe(true);
+    // refused before registration: the mapper's bare strings, the name checks, capacity; and anything not a 400
+    expect(mayHaveRegisteredBatch(rejected('"Unrecognized field \\"bogus\\""'))).toBe(false);
+    expect(mayHaveRegisteredBatch(rejected('{"msg":"Invalid session name: 12345"}'))).toBe(false);
+    expect(mayHaveRegisteredBatch(rejected('{"msg":"Duplicate session name: Some(J-a1) for session 1"}'))).toBe(false);
+    expect(mayHaveRegisteredBatch(rejected('{"msg":"Rejected, too many sessions are being created!"}'))).toBe(false);
+    expect(mayHaveRegisteredBatch(rejected('{"msg":"no"}', 403))).toBe(false);
+  });
 });
 
 describe('LivyClient against the simulator (CSRF protection on)', () => {
@@ -69,7 +101,7 @@ describe('LivyClient against the simulator (CSRF protection on)', () => {
     expect(list.total).toBe(list.sessions.length);
     await vi.waitFor(async () => expect((await client.getBatch(created.id)).state).toBe('running'), { timeout: 3_000, interval: 10 });
     const log = await client.getLog(created.id, 5);
-    expect(log).toMatchObject({ id: created.id, total: 0, log: [] });
+    expect(log).toMatchObject({ id: created.id, total: 2, log: ['stdout: ', '\nstderr: '] });
     await client.deleteBatch(created.id);
     expect((await rejection(client.getBatch(created.id), LivyError)).kind).toBe('not-found');
     const answered = sim.requests({ name }).map((e) => `${e.method} ${e.status}`);
@@ -108,13 +140,31 @@ describe('LivyClient against the simulator (CSRF protection on)', () => {
     }
   });
 
-  it('bad-request: an all-digit name, a field Livy does not know', async () => {
+  it('bad-request: an all-digit name, a field Livy does not know (a bare JSON string body)', async () => {
     const digits = await rejection(client.createBatch(request('12345')), LivyError);
-    expect(digits).toMatchObject({ kind: 'bad-request', status: 400 });
+    expect(digits).toMatchObject({ kind: 'bad-request', status: 400, bodyForm: 'msg', leftover: undefined });
     expect(digits.message).toMatch(/Invalid session name: 12345/);
     const unknown = await rejection(client.createBatch({ ...request(uniqueName('bad')), extra: 1 } as LivyBatchRequest), LivyError);
-    expect(unknown).toMatchObject({ kind: 'bad-request', status: 400 });
-    expect(unknown.message).toMatch(/Unrecognized field "extra"/);
+    expect(unknown).toMatchObject({ kind: 'bad-request', status: 400, bodyForm: 'string', leftover: undefined });
+    expect(unknown.message).toMatch(/Livy answered 400 Unrecognized field "extra"/);
+  });
+
+  it('addresses a batch by name for GET, log and DELETE, and refuses an all-digit name (Livy would read an id)', async () => {
+    const name = uniqueName('by-name');
+    await client.createBatch(request(name, { 'shale.sim.logLines': '5', 'shale.sim.durationMs': '0' }));
+    await vi.waitFor(async () => expect((await client.getBatch(name)).state).toBe('success'), { timeout: 3_000, interval: 10 });
+    sim.clearRequests();
+    expect((await client.getLog(name, { from: 1, size: 2 })).log).toEqual([`line 1 of ${name}`, `line 2 of ${name}`]);
+    expect((await client.getLog(name, 3)).log).toEqual([`line 4 of ${name}`, `line 5 of ${name}`, '\nstderr: ']);
+    await client.deleteBatch(name);
+    expect(await client.findBatch(name)).toBeUndefined();
+    expect(sim.requests().map((r) => `${r.method} ${r.path}`)).toEqual([
+      `GET /batches/${name}/log`,
+      `GET /batches/${name}/log`,
+      `DELETE /batches/${name}`,
+      `GET /batches/${name}`,
+    ]);
+    expect(() => client.getBatch('12345')).toThrow(/read by Livy as an id/);
   });
 
   it('server-error: the errorRate fault', async () => {
@@ -296,5 +346,58 @@ describe('LivyClient: an endpoint that is gone', () => {
     } finally {
       await sim.close();
     }
+  });
+});
+
+describe('LivyClient: a rejected POST that Livy registered anyway (the failed start)', () => {
+  it.each(['0.7', '0.9'] as const)('Livy %s: the leftover is deleted by name and the error says so', async (livyVersion) => {
+    const sim = await startLivySimulator({ name: `leak-${livyVersion}`, livyVersion, localDirWhitelist: ['/srv/jobs/'], startingMs: 20 });
+    const clients = new LivyClients();
+    try {
+      const client = clients.for(sim.url);
+      const name = uniqueName('leak');
+      const err = await rejection(client.createBatch({ ...request(name), file: 'file:///tmp/evil.py' }), LivyError);
+      expect(err).toMatchObject({ kind: 'bad-request', status: 400, errorType: ErrorType.LivyBadRequest, leftover: 'deleted' });
+      expect(err.message).toMatch(/Local path \/tmp\/evil\.py cannot be added to user sessions\..*registered .* anyway \(stuck in starting\); it was deleted/);
+      // the name is free again, and the DELETE went by name
+      expect(await client.findBatch(name)).toBeUndefined();
+      expect(sim.requests({ method: 'DELETE', name })).toEqual([expect.objectContaining({ path: `/batches/${name}`, status: 200 })]);
+      expect((await client.createBatch(request(name))).name).toBe(name);
+    } finally {
+      await clients.close();
+      await sim.close();
+    }
+  });
+
+  it('leaves a batch alone that is not the failed start (already running under the name)', async () => {
+    const sim = await startLivySimulator({ name: 'not-a-leak', startingMs: 10, confBlacklist: ['spark.master'] });
+    const clients = new LivyClients();
+    try {
+      const client = clients.for(sim.url);
+      const name = uniqueName('running');
+      await client.createBatch(request(name));
+      await vi.waitFor(async () => expect((await client.getBatch(name)).state).toBe('running'), { timeout: 3_000, interval: 10 });
+      // the same name with a refused conf: Livy answers "duplicate" (the name check comes first)
+      const err = await rejection(client.createBatch(request(name, { 'spark.master': 'local' })), LivyError);
+      expect(err.kind).toBe('duplicate-name');
+      expect(sim.requests({ method: 'DELETE' })).toEqual([]);
+      expect((await client.getBatch(name)).state).toBe('running');
+    } finally {
+      await clients.close();
+      await sim.close();
+    }
+  });
+});
+
+describe('LivyClient: answers that are not Livy\'s', () => {
+  it('a 200 whose body is not JSON is a server error, not a crash', async () => {
+    const agent = new MockAgent();
+    agent.disableNetConnect();
+    agent.get('http://livy.test:8998').intercept({ path: '/batches?from=0&size=100', method: 'GET' }).reply(200, '<html>proxy login</html>');
+    const client = new LivyClient('http://livy.test:8998', agent, {});
+    const err = await rejection(client.listBatches(), LivyError);
+    expect(err).toMatchObject({ kind: 'server-error', status: 200 });
+    expect(err.message).toMatch(/not JSON: <html>proxy login/);
+    await agent.close();
   });
 });
