@@ -1,0 +1,28 @@
+/**
+ * Livy restarts without state while jobs run, and another Livy client immediately takes the ids
+ * back from 0 (its batches named foreign-*): Shale must see its batches as lost, run them again,
+ * and never read, kill or adopt a foreign batch that now carries one of its old ids.
+ */
+import type { ScenarioDefinition } from '../harness/runner';
+import { chaosWorkerConfig } from '../harness/scenario';
+import { chaosSpec, randomInt, waitAllRunning } from './common';
+
+export const livyRestart: ScenarioDefinition = {
+  name: 'livy-restart-foreign',
+  what: 'Livy restarts without state while another client takes the old batch ids',
+  drainTimeoutMs: () => 90_000,
+  async run(ctx) {
+    const { jobs, foreign } = ctx.size.livyRestart;
+    const sim = await ctx.livy('restart-livy');
+    await ctx.startWorker(chaosWorkerConfig(ctx.taskQueue, [{ id: 'solo', livyUrl: sim.url, sparkVersion: '3', pool: 'default' }]));
+    const ids: string[] = [];
+    for (let i = 0; i < jobs; i++) {
+      // Long enough to be running at the restart; attempt 2 runs the same time and then succeeds.
+      ids.push(await ctx.submit(chaosSpec(`livy-restart-${i}`, { 'shale.sim.durationMs': String(randomInt(8000, 12_000)) }), { label: 'running at the restart', expect: ['SUCCEEDED'] }));
+    }
+    await waitAllRunning(ctx, ids, 30_000);
+    ctx.step(`restart without state; ${foreign} foreign batches take ids 0..${foreign - 1}`);
+    await sim.restart({ keepState: false });
+    for (let i = 0; i < foreign; i++) await ctx.foreignPost(sim, `foreign-${i}`);
+  },
+};
