@@ -40,10 +40,14 @@ test: lint-shell deps tools browser check
 bench: deps tools
 	npx tsx bench/main.ts $(if $(QUICK),--quick,)
 
+# Worker/server kills, flaky and unreachable Livy, cancel races, hostile input: one table (QUICK=1: the size CI runs).
+chaos: deps tools
+	npx tsx bench/chaos/main.ts $(if $(QUICK),--quick,)
+
 record-histories: deps tools
 	SHALE_RECORD_HISTORIES=1 npx vitest run test/e2e
 
 demo: deps tools
 	npx tsx dev/demo/main.ts $(if $(KEEP),--keep,)
 
-.PHONY: help deps tools browser lint-shell check test bench record-histories demo
+.PHONY: help deps tools browser lint-shell check test bench chaos record-histories demo
