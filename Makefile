@@ -44,8 +44,9 @@ bench: deps tools
 chaos: deps tools
 	npx tsx bench/chaos/main.ts $(if $(QUICK),--quick,)
 
+# This release's replay corpus (test/replay/histories/<version>/), every path, from a pinned worker of this build.
 record-histories: deps tools
-	SHALE_RECORD_HISTORIES=1 npx vitest run test/e2e
+	npx vitest run --config test/replay/vitest.record.config.ts
 
 demo: deps tools
 	npx tsx dev/demo/main.ts $(if $(KEEP),--keep,)

@@ -1,18 +1,35 @@
 /**
- * Recorded histories for replay tests. With SHALE_RECORD_HISTORIES=1 the e2e suites write the
- * histories of their jobs to test/replay/histories/, to be committed; replay.test.ts replays
- * every committed history against today's workflow code.
+ * Writing a job's workflow histories to files (protojson, the form `temporal workflow show --output
+ * json` prints and Worker.runReplayHistory reads). The replay corpus is recorded by
+ * `make record-histories` (test/replay/record.recorder.ts), one directory per release.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import type { Client } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { fetchJobHistories } from '../../client/audit';
+import { sha256, SCRATCH_ROOT, type RecordedRun } from '../replay/corpus';
 import type { E2EStack } from './stack';
 
-export const HISTORIES_DIR = fileURLToPath(new URL('../replay/histories/', import.meta.url));
+/** Writes every run of the job (one file per run of a continue-as-new chain) as `<name>.json` or `<name>.run<N>.json`. */
+export async function saveJobHistories(client: Client, jobId: string, dir: string, name: string): Promise<RecordedRun[]> {
+  const runs = await fetchJobHistories(client, jobId);
+  await mkdir(dir, { recursive: true });
+  const saved: RecordedRun[] = [];
+  for (const [i, { history }] of runs.entries()) {
+    const file = runs.length === 1 ? `${name}.json` : `${name}.run${i + 1}.json`;
+    const json = historyToJSON(history);
+    await writeFile(join(dir, file), json);
+    saved.push({ file, sha256: sha256(json) });
+  }
+  return saved;
+}
 
+/**
+ * With SHALE_RECORD_HISTORIES=1, an e2e test keeps its job's histories under .run/replay/e2e/ for a
+ * look (they are not the corpus: that one is recorded path by path by `make record-histories`).
+ */
 export async function saveHistory(stack: E2EStack, jobId: string, name: string): Promise<void> {
   if (process.env.SHALE_RECORD_HISTORIES !== '1') return;
-  const history = await stack.client.temporal.workflow.getHandle(jobId).fetchHistory();
-  await mkdir(HISTORIES_DIR, { recursive: true });
-  await writeFile(`${HISTORIES_DIR}${name}.json`, historyToJSON(history));
+  await saveJobHistories(stack.client.temporal, jobId, join(SCRATCH_ROOT, 'e2e'), name);
 }
