@@ -43,8 +43,13 @@ const duration = z
 /** Conf keys Shale sets itself (attempt naming). Keys naming secrets are refused by credentialErrors. */
 const RESERVED_CONF_KEYS = new Set(['spark.yarn.tags', 'spark.app.name']);
 
+/** A Spark conf key; team policies' conf prefixes are checked with the same rule. */
+export const confKeySchema = z.string().regex(/^[A-Za-z0-9_.\-:]{1,200}$/, 'conf keys are letters, digits and . _ - :');
+/** A user Livy may run the batch as; team policies list the ones a team may name. */
+export const proxyUserSchema = z.string().regex(/^[A-Za-z0-9_.\-@]{1,100}$/);
+
 const sparkConf = z
-  .record(z.string().regex(/^[A-Za-z0-9_.\-:]{1,200}$/, 'conf keys are letters, digits and . _ - :'), z.string().max(8192))
+  .record(confKeySchema, z.string().max(8192))
   .default({})
   .superRefine((conf, ctx) => {
     const keys = Object.keys(conf);
@@ -99,7 +104,7 @@ const common = {
   archives: uriList,
   conf: sparkConf,
   queue: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/).optional(),
-  proxyUser: z.string().regex(/^[A-Za-z0-9_.\-@]{1,100}$/).optional(),
+  proxyUser: proxyUserSchema.optional(),
   size: z.enum(SIZE_PRESETS).default('DEFAULT'),
   route,
   retry,

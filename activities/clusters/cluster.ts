@@ -2,6 +2,12 @@
 export interface Cluster {
   id: string;
   livyUrl: string;
+  /**
+   * YARN ResourceManager REST (e.g. http://primary:8088), where a batch Livy has forgotten is found
+   * by its tag. EMR: the `shale:rm-url` tag (under the same allowlist as `shale:livy-url`), else
+   * port 8088 on the primary node; static clusters: from config, unset if not configured.
+   */
+  resourceManagerUrl?: string;
   /** '2' or '3', from the EMR release label or from config. */
   sparkVersion?: string;
   pool?: string;

@@ -13,7 +13,7 @@ import { SubmissionRateLimiter } from '../../activities/clusters/rateLimiter';
 import { createActivities } from '../../activities/createActivities';
 import { BatchWatcher } from '../../activities/livy/batchWatcher';
 import { LivyClients } from '../../activities/livy/client';
-import type { TeamSizePolicy } from '../../activities/sizePolicy';
+import type { TeamPolicy as TeamSizePolicy } from '../../activities/policy/teamPolicy';
 import { startLivySimulator, type LivySimulator } from '../../dev/livy-sim/index';
 import { runActivity, rejection } from '../support/activityTesting';
 
