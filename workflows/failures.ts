@@ -20,14 +20,28 @@ export function jobErrorFrom(err: unknown): JobError {
 /** Livy's YARN monitor also reports `dead` when it cannot find the app: that is the cluster's fault. */
 const INFRA_DEAD_MARKERS = [/No YARN application is found with tag/i, /ResourceManager.*(unreachable|connection refused)/i];
 
+/**
+ * Livy's section markers are entries of their own in its log (LIVY.md), never the app's lines:
+ * an app that exits non-zero without an exception leaves `"\nstderr: "` as the last entry.
+ * (Kept here rather than imported: workflow code loads nothing from activities.)
+ */
+const LOG_SECTION_MARKERS: ReadonlySet<string> = new Set(['stdout: ', '\nstderr: ', '\nYARN Diagnostics: ']);
+
+/** The app's own lines: no section marker, no blank line. */
+function appLines(log: readonly string[]): string[] {
+  return log.filter((line) => !LOG_SECTION_MARKERS.has(line) && line.trim() !== '');
+}
+
 export function jobErrorForFinishedBatch(state: string, log: readonly string[]): JobError | undefined {
   if (state === 'success') return undefined;
-  const diagnostics = [...log].reverse().find((line) => /diagnostics|exception|error/i.test(line)) ?? log.at(-1) ?? '';
+  const lines = appLines(log);
+  // The last line that says why, else the app's last real line (it may have exited without a word).
+  const reason = [...lines].reverse().find((line) => /diagnostics|exception|error/i.test(line)) ?? lines.at(-1) ?? '';
   if (state === 'killed') {
     return { type: 'BatchKilled', class: 'fatal', message: 'the batch was killed outside Shale' };
   }
-  if (INFRA_DEAD_MARKERS.some((marker) => log.some((line) => marker.test(line)))) {
-    return { type: ErrorType.BatchLost, class: 'infra', message: `Livy lost track of the app: ${diagnostics}`.trim() };
+  if (INFRA_DEAD_MARKERS.some((marker) => lines.some((line) => marker.test(line)))) {
+    return { type: ErrorType.BatchLost, class: 'infra', message: `Livy lost track of the app: ${reason}`.trim() };
   }
-  return { type: ErrorType.AppFailed, class: 'app', message: `the Spark app ended ${state}${diagnostics ? `: ${diagnostics}` : ''}` };
+  return { type: ErrorType.AppFailed, class: 'app', message: `the Spark app ended ${state}${reason ? `: ${reason}` : ''}` };
 }
