@@ -6,18 +6,13 @@
  */
 import { behaviourFromConf, BehaviourError, type Behaviour, type BehaviourDefaults } from './behaviour.js';
 import type { CreateBatchRequest } from './createRequest.js';
+import { livyLogEntries } from './logBuffer.js';
 import { TimerSet } from './timers.js';
 import { isTerminal, type BatchState, type BatchView, type LivyVersion, type TerminalState } from './types.js';
 import { isFinalYarnState, KILLED_DIAGNOSTICS, type YarnApp, type YarnCluster } from './yarn.js';
 
 /** Entries of the log shown inside the Batch object (Livy's batch view keeps the last 10). */
 export const BATCH_VIEW_LOG_LINES = 10;
-
-/** Lines each log section holds (Livy's LineBufferedStream keeps the last 200 of each stream). */
-export const LOG_SECTION_LINES = 200;
-
-export const STDOUT_MARKER = 'stdout: ';
-export const STDERR_MARKER = '\nstderr: ';
 
 export const DEAD_DIAGNOSTICS = 'YARN Diagnostics: User application exited with status 1';
 
@@ -271,25 +266,13 @@ export class BatchStore {
    */
   logEntries(batch: BatchRecord): string[] {
     if (!batch.app) return [];
-    const count = this.stdoutLineCount(batch, this.now());
-    return [
-      STDOUT_MARKER,
-      ...this.stdoutLines(batch, Math.max(1, count - LOG_SECTION_LINES + 1), count),
-      STDERR_MARKER,
-      ...batch.stderr.slice(-LOG_SECTION_LINES),
-    ];
+    return livyLogEntries(this.stdoutLineCount(batch, this.now()), (n) => appLine(batch, n), batch.stderr);
   }
 
   /** Everything the app wrote, unbounded: the fake driver log page. */
   driverLog(batch: BatchRecord): string[] {
-    return [...this.stdoutLines(batch, 1, this.stdoutLineCount(batch, this.now())), ...batch.stderr];
-  }
-
-  private stdoutLines(batch: BatchRecord, first: number, last: number): string[] {
-    const label = batch.name ?? `batch-${batch.id}`;
-    const lines: string[] = [];
-    for (let i = first; i <= last; i += 1) lines.push(`line ${i} of ${label}`);
-    return lines;
+    const count = this.stdoutLineCount(batch, this.now());
+    return [...Array.from({ length: count }, (_, i) => appLine(batch, i + 1)), ...batch.stderr];
   }
 
   private rejection(reason: string): string {
@@ -432,6 +415,11 @@ export class BatchStore {
     batch.finishedAt = now;
     batch.state = state;
   }
+}
+
+/** The app's n-th line of output, numbered so a reader can tell each line apart. */
+function appLine(batch: BatchRecord, n: number): string {
+  return `line ${n} of ${batch.name ?? `batch-${batch.id}`}`;
 }
 
 /** The local path a `file:` URI points at; undefined for any other scheme (HDFS, S3, …). */

@@ -11,6 +11,7 @@ export type {
   RequestLogFilter,
 } from './types.js';
 export { CONF_KEYS as SIM_CONF_KEYS, attemptOf } from './behaviour.js';
-export { DEAD_DIAGNOSTICS, LOG_SECTION_LINES, STDERR_MARKER, STDOUT_MARKER } from './batches.js';
+export { DEAD_DIAGNOSTICS } from './batches.js';
+export { LOG_SECTION_LINES, livyLogEntries, STDERR_MARKER, STDOUT_MARKER } from './logBuffer.js';
 export { RM_APPS_PREFIX } from './resourceManagerApi.js';
 export { SIMULATED_FAILURE } from './faults.js';
