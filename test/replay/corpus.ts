@@ -41,6 +41,11 @@ export interface Manifest {
    * `temporal workflow update-options`): their corpora must replay against this code too.
    */
   accepts: string[];
+  /**
+   * Set when the release ships: its jobs may be running somewhere, so its corpus is kept as it is
+   * (the recorder refuses to replace it; a code change needs a new version).
+   */
+  shipped?: boolean;
   /** Path name → its runs, in order (more than one after continue-as-new). */
   paths: Record<string, RecordedRun[]>;
   notes?: string;

@@ -51,6 +51,10 @@ const alice: Canceller = { requestedBy: 'alice@analytics', reason: 'wrong input 
 const bob: Canceller = { requestedBy: 'bob@analytics', reason: 'duplicate run' };
 
 beforeAll(async () => {
+  const inPlace = await readCorpus(join(HISTORIES_ROOT, release)).catch(() => undefined);
+  if (inPlace?.manifest.shipped && inPlace.manifest.workflowSource.hash !== fingerprint.hash) {
+    throw new Error(`release ${release} has shipped (its manifest says so): bump package.json's version to record build ${buildId}`);
+  }
   await rm(STAGE, { recursive: true, force: true });
   for (const name of ['main', 'slowPost', 'lost', 'adopt', 'down', 'slowApi', 'quiet', 'etlA', 'etlB', 'solo']) {
     sims[name] = await startLivySimulator({ name, startingMs: 100, defaultDurationMs: 500 });
@@ -114,6 +118,7 @@ async function writeCorpus(): Promise<void> {
     recordedAt: new Date().toISOString(),
     recordedWith: `make record-histories on ${execFileSync(inject('tools').temporal, ['--version'], { encoding: 'utf8' }).trim()}`,
     accepts: previous?.manifest.accepts ?? [],
+    ...(previous?.manifest.shipped ? { shipped: true } : {}),
     paths: Object.fromEntries(Object.keys(REQUIRED_PATHS).map((p) => [p, recorded[p]!])),
   };
   await rm(dir, { recursive: true, force: true });

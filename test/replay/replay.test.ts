@@ -55,9 +55,12 @@ describe(`the current release (${today.release}, build ${todaysBuild})`, () => {
   it('has a corpus recorded from exactly today\'s workflow code', () => {
     expect(current, `no corpus for release ${today.release} under test/replay/histories/. ${RULE}`).toBeDefined();
     const recorded = current!.manifest.workflowSource;
+    const what = current!.manifest.shipped
+      ? `${today.release} has shipped: bump package.json's version and record its corpus with \`make record-histories\``
+      : RULE;
     expect(
       recorded.hash,
-      `the workflow code changed since the ${today.release} corpus was recorded (build ${current!.manifest.buildId}; today's is ${todaysBuild}). ${RULE}`,
+      `the workflow code changed since the ${today.release} corpus was recorded (build ${current!.manifest.buildId}; today's is ${todaysBuild}). ${what}`,
     ).toBe(today.hash);
     expect(current!.manifest.buildId).toBe(todaysBuild);
   });
