@@ -76,12 +76,20 @@ async function listFiles(dir: string): Promise<string[]> {
 
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 
-/** Bare module names a source imports (`zod`, `@temporalio/workflow`), reduced to their package. */
-function importedPackages(source: string): string[] {
-  const specifiers = [...source.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*(?:\/\*[^*]*\*\/\s*)?|\bimport\s+)['"]([^'"]+)['"]/g)].map((m) => m[1]!);
+const IMPORT_SPECIFIERS = [
+  /^\s*(?:import|export)\s[^;'"]*?\bfrom\s*['"]([^'"]+)['"]/gm, // import … from 'x', export … from 'x'
+  /^\s*import\s*['"]([^'"]+)['"]/gm, // import 'x'
+  /\bimport\s*\(\s*(?:\/\*[^*]*\*\/\s*)?['"]([^'"]+)['"]\s*\)/g, // import('x'), import(/* webpack… */ 'x')
+];
+const PACKAGE_NAME = /^(?:@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*/i;
+
+/** The packages a source imports (`zod`, `@temporalio/workflow`): bare specifiers, reduced to their package. */
+export function importedPackages(source: string): string[] {
+  const specifiers = IMPORT_SPECIFIERS.flatMap((re) => [...source.matchAll(re)].map((m) => m[1]!));
   return specifiers
     .filter((s) => !s.startsWith('.') && !s.startsWith('/') && !s.startsWith('node:'))
-    .map((s) => s.split('/').slice(0, s.startsWith('@') ? 2 : 1).join('/'));
+    .map((s) => PACKAGE_NAME.exec(s)?.[0])
+    .filter((p): p is string => p !== undefined);
 }
 
 /**

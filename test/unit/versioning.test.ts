@@ -3,7 +3,7 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildIdOf, SOURCE_ROOT, versioningConfig, workerVersioning, workflowSourceFingerprint } from '../../worker/versioning';
+import { buildIdOf, importedPackages, SOURCE_ROOT, versioningConfig, workerVersioning, workflowSourceFingerprint } from '../../worker/versioning';
 
 let copy: string;
 
@@ -83,5 +83,23 @@ describe('worker options', () => {
     expect(() => versioningConfig({ SHALE_WORKER_VERSIONING: 'yes' })).toThrow(/mode must be one of off, pinned, auto-upgrade/);
     expect(() => versioningConfig({ SHALE_BUILD_ID: '__unversioned__' })).toThrow(/build id/);
     expect(() => versioningConfig({ SHALE_BUILD_ID: 'has space' })).toThrow(/build id/);
+  });
+});
+
+describe('importedPackages', () => {
+  it('reads import and export statements and dynamic imports, not words in strings', () => {
+    const source = [
+      "import { z } from 'zod';",
+      'import {',
+      '  proxyActivities,',
+      "} from '@temporalio/workflow';",
+      "import type { X } from '@temporalio/common/lib/x';",
+      "export { y } from './local';",
+      "import 'side-effect';",
+      "const m = await import(/* webpackMode: \"eager\" */ 'lazy-pkg/sub');",
+      "const message = `copy from ', 0, 1_000_000);` + \"import from 'nothing'\";",
+      "import { readFile } from 'node:fs';",
+    ].join('\n');
+    expect(importedPackages(source).sort()).toEqual(['@temporalio/common', '@temporalio/workflow', 'lazy-pkg', 'side-effect', 'zod']);
   });
 });
