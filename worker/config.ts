@@ -6,6 +6,9 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_SIZE_SETTINGS, SIZE_PRESETS, type FieldError } from '../contract';
+import { credentialIn } from '../contract/credentials';
+import { teamPolicySchema } from '../activities/policy/teamPolicy';
+import { parseUrlPattern } from '../activities/clusters/urlAllowlist';
 
 const sizeSettings = z
   .strictObject({
@@ -19,12 +22,16 @@ const sizeSettings = z
   // Spark refuses to start with min > max: every job of the preset would fail.
   .refine((s) => s.minExecutors <= s.maxExecutors, { path: ['minExecutors'], message: 'must not exceed maxExecutors' });
 
+/** An http(s) endpoint URL; it is recorded on attempts and logs, so credentials go in livy.authHeaderFromEnv. */
+const endpointUrl = z
+  .url({ protocol: /^https?$/ })
+  .refine((u) => credentialIn(u) === undefined, { message: 'must not carry credentials (user:password@, tokens); use livy.authHeaderFromEnv' });
+
 const cluster = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/),
-  // The URL is recorded on every attempt (workflow history): credentials go in livy.authHeaderFromEnv.
-  livyUrl: z
-    .url({ protocol: /^https?$/ })
-    .refine((u) => !/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(u), { message: 'must not carry credentials (user:password@); use livy.authHeaderFromEnv' }),
+  livyUrl: endpointUrl,
+  /** YARN ResourceManager REST (e.g. http://rm.internal:8088), where batches Livy has forgotten are looked up by tag. */
+  resourceManagerUrl: endpointUrl.optional(),
   sparkVersion: z.enum(['2', '3']).optional(),
   pool: z.string().min(1).optional(),
   tags: z.record(z.string(), z.string()).default({}),
@@ -76,8 +83,21 @@ export const workerConfigSchema = z.strictObject({
       stateCheckIntervalMs: z.number().int().positive().default(15_000),
       /** Only clusters carrying all these tags are Shale's. */
       requiredTags: z.record(z.string(), z.string()).default({}),
+      /**
+       * URL patterns (activities/clusters/urlAllowlist.ts) the `shale:livy-url` and `shale:rm-url` tags
+       * must match to be taken, e.g. https://*.livy.acme.internal:8443 or http://127.0.0.1:*. Empty: no
+       * tag URL is taken (a cluster with a refused Livy tag is ignored, with a log line).
+       */
+      tagUrlAllowlist: z
+        .array(
+          z.string().superRefine((pattern, ctx) => {
+            const parsed = parseUrlPattern(pattern);
+            if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+          }),
+        )
+        .default([]),
     })
-    .default({ enabled: false, cacheTtlMs: 15_000, stateCheckIntervalMs: 15_000, requiredTags: {} }),
+    .default({ enabled: false, cacheTtlMs: 15_000, stateCheckIntervalMs: 15_000, requiredTags: {}, tagUrlAllowlist: [] }),
   metrics: z
     .strictObject({
       /** Where the Prometheus endpoint listens (/metrics), e.g. 0.0.0.0:9464; unset: no endpoint. */
@@ -94,13 +114,11 @@ export const workerConfigSchema = z.strictObject({
       submissionBurst: z.number().int().positive().default(10),
     })
     .default({ breakerFailureThreshold: 3, breakerCoolDownSeconds: 60, submissionsPerSecond: 5, submissionBurst: 10 }),
-  /** Per-team sizing caps; '*' applies to teams not listed. */
-  teams: z
-    .record(
-      z.string().regex(/^(\*|[a-z][a-z0-9-]{1,39})$/, "a team name or '*'"),
-      z.strictObject({ maxSize: z.enum(SIZE_PRESETS).optional(), allowSizeOverrides: z.boolean().default(false) }),
-    )
-    .default({}),
+  /**
+   * Per-team policy (activities/policy/teamPolicy.ts): size cap and overrides, allowed conf prefixes
+   * and proxy users. '*' applies to teams not listed; a team with neither gets the defaults.
+   */
+  teams: z.record(z.string().regex(/^(\*|[a-z][a-z0-9-]{1,39})$/, "a team name or '*'"), teamPolicySchema).default({}),
   sqlRunnerUri: z.string().min(1).default('s3://shale-artifacts/shale/sql_runner.py'),
   sizes: z.partialRecord(z.enum(SIZE_PRESETS), sizeSettings).default({}),
   worker: z

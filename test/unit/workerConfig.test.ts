@@ -131,6 +131,48 @@ describe('parseWorkerConfig', () => {
     expect(parseWorkerConfig({ clusters: [{ id: 'c1', livyUrl: 'http://livy:8998/p?owner=a@b' }] }).clusters).toHaveLength(1);
   });
 
+  it('refuses credentials in any form a URL parser reads, in every endpoint URL', () => {
+    for (const livyUrl of ['http:/svc:hunter2@livy.internal:8998', 'https://livy.internal:8998/?token=hunter2']) {
+      const err = configError({ clusters: [{ id: 'c1', livyUrl }] });
+      expect(err.errors, livyUrl).toContainEqual({ field: 'clusters.0.livyUrl', message: expect.stringMatching(/must not carry credentials/) });
+      expect(err.message).not.toContain('hunter2');
+    }
+    const err = configError({ clusters: [{ ...cluster, resourceManagerUrl: 'http://rm:hunter2@rm.internal:8088' }] });
+    expect(fieldsOf(err)).toEqual(['clusters.0.resourceManagerUrl']);
+  });
+
+  it("takes a static cluster's ResourceManager URL from config", () => {
+    const config = parseWorkerConfig({ clusters: [{ ...cluster, resourceManagerUrl: 'http://10.0.0.1:8088' }, { id: 'no-rm', livyUrl: 'http://h:8998' }] });
+    expect(config.clusters[0]!.resourceManagerUrl).toBe('http://10.0.0.1:8088');
+    expect(config.clusters[1]).not.toHaveProperty('resourceManagerUrl');
+    expect(fieldsOf(configError({ clusters: [{ ...cluster, resourceManagerUrl: 'ftp://rm:21' }] }))).toEqual(['clusters.0.resourceManagerUrl']);
+  });
+
+  it('reads emr.tagUrlAllowlist (empty by default) and refuses a malformed pattern at its index', () => {
+    expect(parseWorkerConfig({}).emr.tagUrlAllowlist).toEqual([]);
+    expect(parseWorkerConfig({ emr: { enabled: true } }).emr.tagUrlAllowlist).toEqual([]);
+    const patterns = ['https://*.livy.acme.internal:8443', 'http://127.0.0.1:*'];
+    expect(parseWorkerConfig({ emr: { tagUrlAllowlist: patterns } }).emr.tagUrlAllowlist).toEqual(patterns);
+    const err = configError({ emr: { tagUrlAllowlist: ['https://ok.internal', 'ftp://*.acme.internal', 'http://*:8998'] } });
+    expect(fieldsOf(err)).toEqual(['emr.tagUrlAllowlist.1', 'emr.tagUrlAllowlist.2']);
+    expect(err.errors[0]!.message).toMatch(/scheme http or https/);
+  });
+
+  it('reads team policies with their defaults, and refuses unknown or malformed settings', () => {
+    const config = parseWorkerConfig({
+      teams: {
+        analytics: { maxSize: 'LARGE', allowSizeOverrides: true, allowedConfPrefixes: ['spark.sql.'], allowedProxyUsers: ['svc_analytics'] },
+        '*': { maxSize: 'DEFAULT' },
+      },
+    });
+    expect(config.teams).toEqual({
+      analytics: { maxSize: 'LARGE', allowSizeOverrides: true, allowedConfPrefixes: ['spark.sql.'], allowedProxyUsers: ['svc_analytics'] },
+      '*': { maxSize: 'DEFAULT', allowSizeOverrides: false, allowedProxyUsers: [] },
+    });
+    const err = configError({ teams: { etl: { maxSize: 'HUGE', allowedConfPrefixes: ['spark sql'], allowedProxyUsers: 'hdfs', denyConf: [] } } });
+    expect(fieldsOf(err).sort()).toEqual(['teams.etl', 'teams.etl.allowedConfPrefixes.0', 'teams.etl.allowedProxyUsers', 'teams.etl.maxSize']);
+  });
+
   it('applies environment overrides over the file', () => {
     const config = parseWorkerConfig(
       { temporal: { address: 'file:7233', namespace: 'file-ns' }, livy: { pollIntervalMs: 5_000 } },
