@@ -1,6 +1,8 @@
 /**
- * A stable fingerprint of a normalized spec, and a field-by-field diff. Pure code: the client
- * computes it, the workflow may recompute it, so it avoids Node's crypto.
+ * A stable fingerprint of a normalized spec, and a field-by-field diff: the identity the
+ * idempotency check compares (same key, same fingerprint: the same job). It is an unkeyed hash
+ * anyone can compute, so it proves nothing about a spec: every spec is validated by the validateJob
+ * activity whatever fingerprint it arrives with. Pure code (no Node crypto), usable anywhere.
  */
 import type { JobSpec } from './jobSpec';
 
