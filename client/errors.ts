@@ -27,3 +27,31 @@ export class JobNotFoundError extends Error {
     super(`no job ${jobId}`);
   }
 }
+
+/** A cancel whose arguments the workflow would refuse (e.g. a reason over its length limit). */
+export class InvalidCancelError extends Error {
+  override readonly name = 'InvalidCancelError';
+  constructor(readonly problem: string) {
+    super(`invalid cancel request: ${problem}`);
+  }
+}
+
+/**
+ * The cancel was sent but no answer came back in time (Temporal unreachable or overloaded). It may
+ * still have been applied: sending it again with the same request id is safe and gets the first answer.
+ */
+export class CancelNotConfirmedError extends Error {
+  override readonly name = 'CancelNotConfirmedError';
+  constructor(
+    readonly jobId: string,
+    readonly requestId: string,
+    readonly timeoutMs: number,
+    override readonly cause: unknown,
+  ) {
+    super(
+      `the cancel of job ${jobId} was not confirmed within ${Math.round(timeoutMs / 1000)} s ` +
+        `(${cause instanceof Error ? cause.message : String(cause)}); it may still take effect: ` +
+        `retry with the same request id (shale cancel ${jobId} --request-id ${requestId}), which is safe`,
+    );
+  }
+}
