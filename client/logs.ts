@@ -1,93 +1,116 @@
 /**
- * `shale logs`: Livy's log of an attempt's batch while Livy still holds it (read straight from
- * Livy, checking the batch is ours by name), else the tail Shale kept on the job.
+ * `shale logs`: an attempt's Livy log, read by a worker (the readJobLog workflow on the job's task
+ * queue), so Livy's address and credential never reach the operator's machine; once Livy has
+ * forgotten the batch, the tail Shale kept on the job. `--follow` re-reads Livy's whole buffer
+ * every couple of seconds and shows only the lines it had not shown (logFollower.ts).
  */
-import { request } from 'undici';
+import type { Client } from '@temporalio/client';
 import { isTerminalJobState, type AttemptRecord, type JobStatus } from '../contract';
+import { LogFollower, type SectionRead } from './logFollower';
+
+/** The workflow type the worker registers (workflows/batchLog.ts). */
+export const READ_JOB_LOG_WORKFLOW = 'readJobLog';
+
+/** What readJobLog answers (activities/logActivities.ts). */
+interface JobLogRead {
+  found: boolean;
+  from: number;
+  total: number;
+  sections: SectionRead[];
+  lines: string[];
+}
 
 export interface LogChunk {
+  /** 'livy': read from Livy through a worker; 'shale': the tail Shale kept on the job. */
   source: 'livy' | 'shale';
   attempt: number;
   lines: string[];
-  /** Livy's line count, to ask only for new lines next time. */
-  total?: number;
+  /** Why the lines come from Shale's tail when Livy could not be read. */
+  note?: string;
 }
 
 export interface LogOptions {
   attempt?: number;
-  /** Authorization header value for Livy, if it needs one (never stored or printed). */
-  livyAuth?: string;
+  /** Lines from the end of Livy's log for a one-off read (default 100). */
   lines?: number;
 }
+
+/** What reading needs from a ShaleClient: its Temporal client. */
+export interface LogReaderClient {
+  readonly temporal: Client;
+}
+
+/** How long one read may take before the caller falls back to Shale's tail (no worker, Livy down). */
+const READ_TIMEOUT = '45 seconds';
 
 export function pickAttempt(status: JobStatus, n?: number): AttemptRecord | undefined {
   return n === undefined ? status.attempts.at(-1) : status.attempts.find((a) => a.n === n);
 }
 
-async function livyGet<T>(url: string, auth?: string): Promise<T | undefined> {
-  try {
-    const res = await request(url, {
-      headers: { 'x-requested-by': 'shale-cli', ...(auth ? { authorization: auth } : {}) },
-      headersTimeout: 5_000,
-      bodyTimeout: 5_000,
-    });
-    if (res.statusCode !== 200) {
-      await res.body.dump();
-      return undefined;
-    }
-    return (await res.body.json()) as T;
-  } catch {
-    return undefined; // Livy unreachable: fall back to Shale's tail
-  }
+/** Starts readJobLog on the job's own task queue and waits for its answer. */
+async function readThroughWorker(client: LogReaderClient, jobId: string, attempt: AttemptRecord, page: { size?: number }): Promise<JobLogRead> {
+  const { taskQueue } = await client.temporal.workflow.getHandle(jobId).describe();
+  return client.temporal.workflow.execute(READ_JOB_LOG_WORKFLOW, {
+    taskQueue,
+    workflowId: `${jobId}-log-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`,
+    workflowExecutionTimeout: READ_TIMEOUT,
+    args: [{ cluster: attempt.cluster, batchName: attempt.batchName, ...page }],
+  }) as Promise<JobLogRead>;
 }
 
-/** Reads the attempt's log: from Livy if it still has the batch (same id and name), else Shale's tail. */
-export async function readLog(status: JobStatus, options: LogOptions = {}, from?: number): Promise<LogChunk | undefined> {
+function keptTail(status: JobStatus, attempt: AttemptRecord): string[] {
+  // Shale keeps the tail of the latest attempt only.
+  return attempt === status.attempts.at(-1) ? status.logTail : [];
+}
+
+/** Reads the attempt's log once: Livy's (through a worker) while Livy holds the batch, else Shale's tail. */
+export async function readLog(client: LogReaderClient, status: JobStatus, options: LogOptions = {}): Promise<LogChunk | undefined> {
   const attempt = pickAttempt(status, options.attempt);
   if (!attempt) return undefined;
-  if (attempt.livyUrl && attempt.batchId !== undefined) {
-    const base = attempt.livyUrl.replace(/\/+$/, '');
-    const batch = await livyGet<{ name?: string }>(`${base}/batches/${attempt.batchId}`, options.livyAuth);
-    if (batch?.name === attempt.batchName) {
-      const size = options.lines ?? 100;
-      const query = from === undefined ? `size=${size}` : `from=${from}&size=${size}`;
-      const log = await livyGet<{ log: string[]; total: number }>(`${base}/batches/${attempt.batchId}/log?${query}`, options.livyAuth);
-      if (log) return { source: 'livy', attempt: attempt.n, lines: log.log, total: log.total };
-    }
+  const shale = (note?: string): LogChunk => ({ source: 'shale', attempt: attempt.n, lines: keptTail(status, attempt), ...(note ? { note } : {}) });
+  if (!attempt.cluster) return shale();
+  try {
+    const read = await readThroughWorker(client, status.jobId, attempt, { size: options.lines ?? 100 });
+    return read.found ? { source: 'livy', attempt: attempt.n, lines: read.lines } : shale();
+  } catch (err) {
+    return shale(`Livy's log could not be read through a worker: ${(err as Error).message}`);
   }
-  const isLast = attempt === status.attempts.at(-1);
-  return { source: 'shale', attempt: attempt.n, lines: isLast ? status.logTail : [] };
 }
 
-/** Follows the log until the job ends, calling `emit` with each new batch of lines. */
+/** Follows the log until the job ends, calling `emit` with each batch of lines not shown before. */
 export async function followLog(
+  client: LogReaderClient,
   fetchStatus: () => Promise<JobStatus>,
   options: LogOptions,
   emit: (chunk: LogChunk) => void,
   intervalMs = 2_000,
 ): Promise<JobStatus> {
-  let seen: { attempt: number; total: number; tail: string[] } | undefined;
+  let following: { attempt: number; follower: LogFollower } | undefined;
   for (;;) {
     const status = await fetchStatus();
-    const current = pickAttempt(status, options.attempt);
-    if (current && seen && current.n !== seen.attempt) seen = undefined; // a new attempt: start over
-    const chunk = await readLog(status, options, seen?.total);
-    if (chunk) {
-      const fresh =
-        chunk.source === 'livy' ? chunk.lines : chunk.lines.slice(overlap(seen?.tail ?? [], chunk.lines));
-      if (fresh.length) emit({ ...chunk, lines: fresh });
-      // Remember what was shown, so Shale's kept tail does not repeat Livy's lines once Livy forgets the batch.
-      seen = { attempt: chunk.attempt, total: chunk.total ?? seen?.total ?? 0, tail: [...(seen?.tail ?? []), ...fresh].slice(-200) };
+    const attempt = pickAttempt(status, options.attempt);
+    if (attempt) {
+      // A new attempt is a new batch with a log of its own.
+      if (following?.attempt !== attempt.n) following = { attempt: attempt.n, follower: new LogFollower() };
+      const chunk = await readNewLines(client, status, attempt, following.follower);
+      if (chunk && chunk.lines.length > 0) emit(chunk);
     }
     if (isTerminalJobState(status.state)) return status;
-    await new Promise((r) => setTimeout(r, intervalMs));
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
 
-/** How many leading lines of `next` were already shown at the end of `previous`. */
-function overlap(previous: string[], next: string[]): number {
-  for (let n = Math.min(previous.length, next.length); n > 0; n--) {
-    if (previous.slice(-n).join('\n') === next.slice(0, n).join('\n')) return n;
+async function readNewLines(client: LogReaderClient, status: JobStatus, attempt: AttemptRecord, follower: LogFollower): Promise<LogChunk | undefined> {
+  let read: JobLogRead | undefined;
+  if (attempt.cluster) {
+    try {
+      read = await readThroughWorker(client, status.jobId, attempt, {});
+    } catch {
+      // Livy or the workers are not answering now: try again next round (the job's end still shows Shale's tail).
+      if (!isTerminalJobState(status.state)) return undefined;
+    }
   }
-  return 0;
+  if (read?.found) return { source: 'livy', attempt: attempt.n, lines: follower.next(read.sections) };
+  // Livy no longer holds the batch: what Shale kept, joined to what was shown.
+  return { source: 'shale', attempt: attempt.n, lines: follower.next([{ lines: keptTail(status, attempt) }]) };
 }

@@ -1,2 +1,3 @@
 // The workflow bundle's entry point: Temporal registers every function exported here.
 export { sparkJob } from './sparkJob';
+export { readJobLog } from './batchLog';
