@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import type { EMRClient } from '@aws-sdk/client-emr';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { startLivySimulator, type LivySimulator } from '../../dev/livy-sim';
 import { parseJobSpec, specFingerprint, WORKFLOW_TYPE, type CancelVia, type JobState, type JobStatus, type SparkJobInput } from '../../contract';
@@ -75,7 +76,16 @@ beforeAll(async () => {
     'record',
     {
       clusters: staticClusters,
-      emr: { enabled: true, endpoint: inject('motoEndpoint'), region: 'us-east-1', cacheTtlMs: 200, stateCheckIntervalMs: 200, requiredTags: tags },
+      emr: {
+        enabled: true,
+        endpoint: inject('motoEndpoint'),
+        region: 'us-east-1',
+        cacheTtlMs: 200,
+        stateCheckIntervalMs: 200,
+        requiredTags: tags,
+        // The simulators' shale:livy-url tags.
+        tagUrlAllowlist: ['http://127.0.0.1:*'],
+      },
     },
     { env: versionedEnv },
   );
@@ -139,6 +149,22 @@ async function keep(path: string, jobId: string, on: E2EStack = stack): Promise<
   recorded[path] = runs;
 }
 
+/** POSTs a batch to a simulator as another Livy client would, on a connection of its own (a restart resets pooled ones). */
+async function postBatch(sim: LivySimulator, body: Record<string, unknown>): Promise<{ status: number; body: unknown }> {
+  const agent = new Agent();
+  try {
+    const res = await request(`${sim.url}/batches`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-requested-by': 'recorder' },
+      body: JSON.stringify(body),
+      dispatcher: agent,
+    });
+    return { status: res.statusCode, body: await res.body.json() };
+  } finally {
+    await agent.close();
+  }
+}
+
 function onCluster(clusterId: string, name: string, conf: Record<string, string> = {}, extra: Record<string, unknown> = {}) {
   return simSpec(name, conf, { route: { clusterId }, ...extra });
 }
@@ -157,7 +183,10 @@ async function untilStatus(jobId: string, accept: (s: JobStatus) => boolean, wha
   return vi.waitFor(
     async () => {
       const status = await on.client.status(jobId);
-      if (!accept(status)) throw new Error(`${jobId}: waiting for ${what}; it is ${status.state}`);
+      if (!accept(status)) {
+        const why = status.lastError ? ` (${status.lastError.type}: ${status.lastError.message})` : '';
+        throw new Error(`${jobId}: waiting for ${what}; it is ${status.state}${why}`);
+      }
       return status;
     },
     { timeout, interval: 50 },
@@ -228,23 +257,15 @@ describe.concurrent(`record the ${release} corpus (build ${buildId})`, () => {
   it('reconcile-adopt', async () => {
     const sim = sims.adopt!;
     // Someone else's batch first, so ours does not get id 0 (which the one recovered below takes).
-    const other = await fetch(`${sim.url}/batches`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-requested-by': 'other' },
-      body: JSON.stringify({ file: 's3://other/app.py', name: 'other-team-batch', conf: { 'shale.sim.durationMs': FOREVER } }),
-    });
+    const other = await postBatch(sim, { file: 's3://other/app.py', name: 'other-team-batch', conf: { 'shale.sim.durationMs': FOREVER } });
     expect(other.status).toBe(201);
     const jobId = await submit(onCluster('adopt', 'adopt', { 'shale.sim.durationMs': FOREVER }));
     const before = await untilState(jobId, 'RUNNING');
     await sim.restart({ keepState: false });
     // Livy comes back with our batch under a new id (as after a recovery into a fresh id space).
-    const recovered = await fetch(`${sim.url}/batches`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-requested-by': 'shale' },
-      body: JSON.stringify({ file: 's3://shale-e2e/jobs/app.py', name: `${jobId}-a1`, conf: { 'shale.sim.durationMs': FOREVER } }),
-    });
+    const recovered = await postBatch(sim, { file: 's3://shale-e2e/jobs/app.py', name: `${jobId}-a1`, conf: { 'shale.sim.durationMs': FOREVER } });
     expect(recovered.status).toBe(201);
-    const newId = ((await recovered.json()) as { id: number }).id;
+    const newId = (recovered.body as { id: number }).id;
     expect(newId).not.toBe(before.attempts[0]!.batchId);
     await untilStatus(jobId, (s) => s.attempts[0]?.batchId === newId, 'the batch adopted under its new id');
     expect(sim.finish(`${jobId}-a1`, 'success')).toBe(true);
