@@ -8,6 +8,9 @@ import { isGrpcServiceError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@t
 /** How long a cancel keeps trying (transient errors, a run that ended or continued as new) by default. */
 export const DEFAULT_CANCEL_TIMEOUT_MS = 30_000;
 
+/** How long the Update is tried when no worker was seen polling, before the cancel is left as a signal. */
+export const NO_WORKER_UPDATE_TRY_MS = 3_000;
+
 /** A worker that polls re-polls at least every ~70 s; one not seen for longer is gone. */
 export const POLLER_SEEN_WITHIN_MS = 90_000;
 
