@@ -2,9 +2,9 @@
  * `shale`: submit, watch and cancel Spark jobs; run a worker. Human output by default, --json for
  * scripts, exit codes that say how the job ended (client/exitCodes.ts).
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { isTerminalJobState, parseJobSpec, type JobStatus } from '../contract';
-import { IdempotencyConflictError, InvalidSpecError, JobNotFoundError } from './errors';
+import { CancelNotConfirmedError, IdempotencyConflictError, InvalidCancelError, InvalidSpecError, JobNotFoundError } from './errors';
 import { ExitCode, exitCodeForState } from './exitCodes';
 import { formatAudit, formatList, formatProgress, formatStatus } from './format';
 import { followLog, readLog, type LogChunk } from './logs';
@@ -20,6 +20,15 @@ interface GlobalOptions {
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** A whole number ≥ min, or a usage error (exit 2) naming the option, rather than NaN sent on to the server. */
+function wholeNumber(min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`expected a whole number ≥ ${min}`);
+    return n;
+  };
+}
 
 function print(json: boolean | undefined, value: unknown, human: () => string): void {
   process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${human()}\n`);
@@ -157,25 +166,27 @@ export function buildProgram(): Command {
 
   program
     .command('logs')
-    .description("show an attempt's log: Livy's while it holds the batch, else the tail Shale kept")
+    .description("show an attempt's log: Livy's (read by a worker) while it holds the batch, else the tail Shale kept")
     .argument('<job>', 'job ID')
-    .option('--attempt <n>', 'which attempt (default: the latest)', (v) => Number.parseInt(v, 10))
+    .option('--attempt <n>', 'which attempt (default: the latest)', wholeNumber(1))
     .option('--follow', 'keep printing new lines until the job ends')
-    .option('--lines <n>', 'how many lines from Livy', (v) => Number.parseInt(v, 10), 100)
-    .addOption(new Option('--livy-auth <value>', "Authorization header for Livy, if it needs one").env('SHALE_LIVY_AUTH').hideHelp())
-    .action(async (jobId: string, flags: { attempt?: number; follow?: boolean; lines: number; livyAuth?: string }, cmd: Command) => {
+    .option('--lines <n>', 'how many lines from Livy', wholeNumber(1), 100)
+    .action(async (jobId: string, flags: { attempt?: number; follow?: boolean; lines: number }, cmd: Command) => {
       const opts = globals(cmd);
-      const options = { attempt: flags.attempt, lines: flags.lines, livyAuth: flags.livyAuth };
+      const options = { attempt: flags.attempt, lines: flags.lines };
       await withClient(opts, async (client) => {
         const show = (chunk: LogChunk) =>
-          print(opts.json, chunk, () => chunk.lines.join('\n') + (chunk.source === 'shale' ? '\n(the tail Shale kept; Livy no longer has the batch)' : ''));
+          print(opts.json, chunk, () =>
+            chunk.lines.join('\n') +
+            (chunk.source === 'shale' ? `\n(the tail Shale kept; ${chunk.note ?? 'Livy no longer has the batch'})` : ''),
+          );
         if (flags.follow) {
-          const status = await followLog(() => client.status(jobId), options, show);
+          const status = await followLog(client, () => client.status(jobId), options, show);
           process.exitCode = exitCodeForState(status.state);
           return;
         }
         const status = await client.status(jobId);
-        const chunk = await readLog(status, options);
+        const chunk = await readLog(client, status, options);
         if (!chunk) throw new SpecInputError(`job ${jobId} has ${flags.attempt === undefined ? 'no attempt yet' : `no attempt ${flags.attempt}`}`);
         show(chunk);
       });
@@ -215,7 +226,7 @@ export function buildProgram(): Command {
     .option('--name <name>')
     .option('--label <key=value>', 'jobs carrying this label (repeatable)', collect)
     .option('--since <iso-time>', 'started at or after')
-    .option('--limit <n>', 'at most n jobs', (v) => Number.parseInt(v, 10), 50)
+    .option('--limit <n>', 'at most n jobs', wholeNumber(1), 50)
     .action(async (flags: { team?: string; state?: string; cluster?: string; name?: string; label?: string[]; since?: string; limit: number }, cmd: Command) => {
       const opts = globals(cmd);
       const since = flags.since ? new Date(flags.since) : undefined;
@@ -261,6 +272,10 @@ function reportError(err: unknown, json: boolean): number {
     return fail(ExitCode.Conflict, 'IdempotencyConflict', err.message, { jobId: err.jobId, differingFields: err.differingFields });
   }
   if (err instanceof JobNotFoundError) return fail(ExitCode.NotFound, 'JobNotFound', err.message, { jobId: err.jobId });
+  if (err instanceof InvalidCancelError) return fail(ExitCode.Usage, 'InvalidCancel', err.message);
+  if (err instanceof CancelNotConfirmedError) {
+    return fail(ExitCode.Unavailable, 'CancelNotConfirmed', err.message, { jobId: err.jobId, requestId: err.requestId });
+  }
   const message = err instanceof Error ? err.message : String(err);
   if (/ConfigError/.test((err as Error)?.name ?? '')) return fail(ExitCode.Usage, 'ConfigError', message);
   if (/connect|UNAVAILABLE|ECONNREFUSED|deadline/i.test(message)) return fail(ExitCode.Unavailable, 'Unavailable', `cannot reach Temporal: ${message}`);
