@@ -2,7 +2,7 @@
  * The activities, built from their dependencies so tests can inject fakes and the worker can
  * share one Livy pool and one batch watcher across every job it runs.
  */
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import {
   ErrorType,
   isTerminalBatchState,
@@ -15,23 +15,28 @@ import {
   type ShaleActivities,
   type SubmitInput,
   type SubmitResult,
+  type ValidatedJob,
+  type ValidateJobInput,
   type WaitInput,
 } from '../contract';
 import { ClusterLostError, type Cluster, type ClusterDirectory } from './clusters/cluster';
 import type { CircuitBreakers } from './clusters/breaker';
 import type { SubmissionRateLimiter } from './clusters/rateLimiter';
-import { sizePolicyViolation, type TeamSizePolicy } from './sizePolicy';
 import { LOST_EMR_STATES } from './clusters/emrClusters';
 import type { HealthProbe } from './clusters/health';
+import { isTerminated, resolveCluster } from './clusters/resolve';
 import { candidateGroups } from './clusters/routing';
 import { translatingErrors } from './failures';
 import { whileHeartbeating } from './heartbeat';
 import { buildBatchRequest, type BatchRequestSettings } from './livy/batchRequest';
-import { confirmOurBatch, type BatchWatcher } from './livy/batchWatcher';
+import { BatchLostError, confirmOurBatch, type BatchWatcher } from './livy/batchWatcher';
 import type { LivyClient, LivyClients } from './livy/client';
-import { isLivyError } from './livy/errors';
-import { isSameBatch, toSnapshot } from './livy/snapshot';
+import { isLivyError, LivyError } from './livy/errors';
+import { toSnapshot } from './livy/snapshot';
 import type { LivyBatch } from './livy/types';
+import { policyViolation, type TeamPolicy } from './policy/teamPolicy';
+import { createJobValidation } from './validateJob';
+import { batchStateFromYarn, type ResourceManagers, type YarnApp } from './yarn/resourceManager';
 
 export interface ActivityDeps {
   clusters: ClusterDirectory;
@@ -39,21 +44,35 @@ export interface ActivityDeps {
   watcher: BatchWatcher;
   health: HealthProbe;
   batchSettings: BatchRequestSettings;
+  /** YARN ResourceManager clients, for batches Livy has forgotten (rule 5). */
+  yarn?: ResourceManagers;
   heartbeatIntervalMs?: number;
   /** Lines of Livy's log kept on the job once the batch ends. */
   logTailLines?: number;
   /** How often a waiting job checks its cluster's EMR state (where known). */
   clusterCheckIntervalMs?: number;
+  /**
+   * How long a Livy may stay unreachable before a job gives up on it and fails over (its batch then
+   * handed to the sweeper). Unset: jobs wait for it, bounded by their own timeouts.
+   */
+  failoverAfterUnreachableMs?: number;
+  /** Livy's request timeout: a POST goes out only if its answer can come back before the activity's deadline. */
+  livyRequestTimeoutMs?: number;
   breakers?: CircuitBreakers;
   rateLimiter?: SubmissionRateLimiter;
-  /** Per-team sizing caps, by team name ('*' for everyone else). */
-  teams?: Record<string, TeamSizePolicy>;
+  /** Per-team policy (sizing caps, allowed conf and proxy users), by team name ('*' for everyone else). */
+  teams?: Record<string, TeamPolicy>;
 }
 
-/** Failures that say the cluster, not the job, is in trouble: they count against its breaker. */
+/** Failures that say the cluster, not the job, is in trouble: they count against its breaker. Capacity is back-pressure, not trouble. */
 function countsAgainstCluster(err: unknown): boolean {
   if (err instanceof ClusterLostError) return true;
-  return isLivyError(err) && (err.kind === 'unreachable' || err.kind === 'server-error' || err.kind === 'capacity');
+  return isLivyError(err) && (err.kind === 'unreachable' || err.kind === 'server-error');
+}
+
+/** Errors about the endpoint (it does not answer, or answers 5xx), as opposed to answers about the batch. */
+function isEndpointTrouble(err: unknown): boolean {
+  return isLivyError(err) && (err.kind === 'unreachable' || err.kind === 'server-error');
 }
 
 async function findByName(client: LivyClient, name: string): Promise<LivyBatch | undefined> {
@@ -61,24 +80,44 @@ async function findByName(client: LivyClient, name: string): Promise<LivyBatch |
   return batch?.name === name ? batch : undefined;
 }
 
+function yarnSnapshot(batchName: string, app: YarnApp): BatchSnapshot {
+  return { batchName, state: batchStateFromYarn(app), appId: app.appId, log: app.diagnostics ? [app.diagnostics] : undefined, source: 'yarn' };
+}
+
 export function createActivities(deps: ActivityDeps): ShaleActivities {
   const heartbeatMs = deps.heartbeatIntervalMs ?? 10_000;
   const tailLines = deps.logTailLines ?? 50;
+  const validation = createJobValidation({ teams: deps.teams ?? {}, sizes: deps.batchSettings.sizes });
 
-  async function logTail(client: LivyClient, batchId: number): Promise<string[] | undefined> {
+  async function logTail(client: LivyClient, batchName: string): Promise<string[] | undefined> {
     try {
-      return (await client.getLog(batchId, tailLines)).log;
+      return (await client.getLog(batchName, tailLines)).log;
     } catch {
       return undefined; // the log is a convenience; never fail an activity over it
     }
   }
 
-  /** Rule 1: look the attempt's name up first, adopt it if present, else POST (rate-limited per cluster). */
-  async function submitOnce(client: LivyClient, input: SubmitInput): Promise<SubmitResult> {
+  async function findOnYarn(cluster: Cluster, batchName: string): Promise<YarnApp | undefined> {
+    if (!deps.yarn || !cluster.resourceManagerUrl) return undefined;
+    return deps.yarn.for(cluster.resourceManagerUrl).findAppByTag(batchName);
+  }
+
+  /**
+   * Rule 1: look the attempt's name up first, adopt it if present, else POST (rate-limited per
+   * cluster). Nothing is POSTed once the activity is cancelled or too close to its deadline for
+   * the answer to come back in time.
+   */
+  async function submitOnce(client: LivyClient, input: SubmitInput, requestTimeoutMs: number): Promise<SubmitResult> {
+    const ctx = Context.current();
     const existing = await findByName(client, input.batchName);
     if (existing) return { ...toSnapshot(existing), adopted: true };
     const request = buildBatchRequest(input.spec, input.batchName, deps.batchSettings);
-    await deps.rateLimiter?.take(input.cluster);
+    await deps.rateLimiter?.take(input.cluster, ctx.cancellationSignal);
+    if (ctx.cancellationSignal.aborted) throw new CancelledFailure('cancelled before the POST');
+    const deadline = ctx.info.currentAttemptScheduledTimestampMs + ctx.info.startToCloseTimeoutMs;
+    if (Date.now() + requestTimeoutMs > deadline) {
+      throw new LivyError('unreachable', `not enough time left in this try to POST ${input.batchName} and hear the answer`);
+    }
     try {
       return { ...toSnapshot(await client.createBatch(request)), adopted: false };
     } catch (err) {
@@ -104,7 +143,31 @@ export function createActivities(deps: ActivityDeps): ShaleActivities {
     return health;
   }
 
+  /** Past the deployment's bound, an unreachable Livy is given up on (non-retryable); before it, it is waited for. */
+  function unreachableFor(sinceMs: number | undefined): Error | undefined {
+    const bound = deps.failoverAfterUnreachableMs;
+    if (bound === undefined || sinceMs === undefined || Date.now() - sinceMs < bound) return undefined;
+    return new LivyError('unreachable', `Livy has not answered for ${Math.round((Date.now() - sinceMs) / 1000)}s, past livy.failoverAfterUnreachableSeconds`);
+  }
+
+  async function waitOnYarn(cluster: Cluster, input: WaitInput, signal: AbortSignal): Promise<BatchSnapshot> {
+    for (;;) {
+      const app = await findOnYarn(cluster, input.batchName);
+      if (!app) throw new BatchLostError(`batch ${input.batchName} is lost: neither Livy nor YARN knows it any more`);
+      const snapshot = yarnSnapshot(input.batchName, app);
+      if (snapshot.state !== input.knownState || signal.aborted) return snapshot;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, deps.clusterCheckIntervalMs ?? 15_000);
+        signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+      });
+    }
+  }
+
   return {
+    validateJob(input: ValidateJobInput): Promise<ValidatedJob> {
+      return validation.validateJob(input);
+    },
+
     async routeJob(input: RouteInput): Promise<ClusterChoice> {
       const clusters = await deps.clusters.list();
       const groups = candidateGroups(clusters, input.route, input.exclude);
@@ -135,88 +198,122 @@ export function createActivities(deps: ActivityDeps): ShaleActivities {
     },
 
     async submitBatch(input: SubmitInput): Promise<SubmitResult> {
-      const violation = sizePolicyViolation(input.spec, deps.teams ?? {}, deps.batchSettings.sizes);
+      const violation = policyViolation(input.spec, deps.teams ?? {}, deps.batchSettings.sizes);
       if (violation) throw ApplicationFailure.create({ type: ErrorType.PolicyViolation, message: violation, nonRetryable: true });
-      const client = deps.livy.for(input.livyUrl);
-      return translatingErrors(async () => {
-        try {
-          const result = await submitOnce(client, input);
-          deps.breakers?.recordSuccess(input.cluster);
-          return result;
-        } catch (err) {
-          if (countsAgainstCluster(err)) deps.breakers?.recordFailure(input.cluster);
-          throw err;
-        }
-      });
+      const ctx = Context.current();
+      return whileHeartbeating(Math.min(heartbeatMs, 5_000), () => ({ batchName: input.batchName }), () =>
+        translatingErrors(async () => {
+          const cluster = await resolveCluster(deps.clusters, input.cluster);
+          try {
+            const result = await submitOnce(deps.livy.for(cluster.livyUrl), input, deps.livyRequestTimeoutMs ?? 15_000);
+            deps.breakers?.recordSuccess(input.cluster);
+            return result;
+          } catch (err) {
+            if (countsAgainstCluster(err)) deps.breakers?.recordFailure(input.cluster);
+            if (isEndpointTrouble(err)) {
+              // Unhealthy, not lost: retried (the name makes that safe) until EMR says the cluster is gone or the bound passes.
+              if (await isTerminated(deps.clusters, input.cluster)) throw new ClusterLostError(`cluster ${input.cluster} is terminated; ${(err as Error).message}`);
+              const givenUp = unreachableFor(ctx.info.scheduledTimestampMs);
+              if (givenUp) throw ApplicationFailure.create({ type: ErrorType.LivyUnreachable, message: `${givenUp.message}: ${(err as Error).message}`, nonRetryable: true });
+            }
+            throw err;
+          }
+        }),
+      );
     },
 
     /** Rule 2: returns on the next state change, or after the window with the state unchanged. */
     async waitForBatchChange(input: WaitInput): Promise<BatchSnapshot> {
       const ctx = Context.current();
-      const client = deps.livy.for(input.livyUrl);
       const abort = new AbortController();
       ctx.cancellationSignal.addEventListener('abort', () => abort.abort(ctx.cancellationSignal.reason), { once: true });
       const window = setTimeout(() => abort.abort('window'), input.windowSeconds * 1000);
-      // A terminated cluster gives no signal through Livy: watch its EMR state beside the batch.
-      const stateOf = deps.clusters.stateOf?.bind(deps.clusters);
-      const watchdog = stateOf
-        ? setInterval(async () => {
-            const emrState = await stateOf(input.cluster);
-            if (emrState && LOST_EMR_STATES.has(emrState)) {
-              abort.abort(new ClusterLostError(`cluster ${input.cluster} is ${emrState}; batch ${input.batchName} went with it`));
+      const checks: NodeJS.Timeout[] = [];
+      try {
+        return await whileHeartbeating(heartbeatMs, () => ({ knownState: input.knownState }), () =>
+          translatingErrors(async () => {
+            const cluster = await resolveCluster(deps.clusters, input.cluster);
+            // A terminated cluster gives no signal through Livy: watch its EMR state beside the batch;
+            // and give up on a Livy that has not answered past the deployment's bound.
+            checks.push(
+              setInterval(async () => {
+                const emrState = await deps.clusters.stateOf?.(input.cluster).catch(() => undefined);
+                if (emrState && LOST_EMR_STATES.has(emrState)) {
+                  abort.abort(new ClusterLostError(`cluster ${input.cluster} is ${emrState}; batch ${input.batchName} went with it`));
+                }
+                const givenUp = unreachableFor(deps.watcher.endpointHealth(cluster.livyUrl).unreachableSinceMs);
+                if (givenUp) abort.abort(givenUp);
+              }, deps.clusterCheckIntervalMs ?? 15_000),
+            );
+            if (input.source === 'yarn') return waitOnYarn(cluster, input, abort.signal);
+            const client = deps.livy.for(cluster.livyUrl);
+            let snapshot: BatchSnapshot;
+            try {
+              snapshot = await deps.watcher.waitForChange(cluster.livyUrl, input.batchName, input.knownState, abort.signal);
+            } catch (err) {
+              if (abort.signal.reason !== 'window') throw err;
+              snapshot = toSnapshot(await confirmOurBatch(client, input.batchName));
             }
-          }, deps.clusterCheckIntervalMs ?? 15_000)
-        : undefined;
-      const waitOnce = async (): Promise<BatchSnapshot> => {
-        let snapshot: BatchSnapshot;
-        try {
-          snapshot = await deps.watcher.waitForChange(input.livyUrl, input.batchId, input.batchName, input.knownState, abort.signal);
-        } catch (err) {
-          if (abort.signal.reason !== 'window') throw err;
-          snapshot = toSnapshot(await confirmOurBatch(client, input.batchId, input.batchName));
-        }
-        if (isTerminalBatchState(snapshot.state)) snapshot.log = (await logTail(client, input.batchId)) ?? snapshot.log;
-        return snapshot;
-      };
-      return whileHeartbeating(heartbeatMs, () => ({ knownState: input.knownState }), () =>
-        translatingErrors(
-          () =>
-            waitOnce().catch((err) => {
-              if (countsAgainstCluster(err)) deps.breakers?.recordFailure(input.cluster);
-              throw err;
-            }),
-          // Past the watcher's grace period an unreachable Livy is the workflow's to handle (cluster loss).
-          { nonRetryable: true },
-        ),
-      ).finally(() => {
+            if (isTerminalBatchState(snapshot.state)) snapshot.log = (await logTail(client, input.batchName)) ?? snapshot.log;
+            return snapshot;
+          }, { nonRetryable: true }),
+        );
+      } finally {
         clearTimeout(window);
-        clearInterval(watchdog);
-      });
+        checks.forEach(clearInterval);
+      }
     },
 
     async reconcileBatch(input: ReconcileInput): Promise<BatchSnapshot | undefined> {
-      const batch = await translatingErrors(() => findByName(deps.livy.for(input.livyUrl), input.batchName));
-      return batch && toSnapshot(batch);
+      return translatingErrors(async () => {
+        const cluster = await resolveCluster(deps.clusters, input.cluster);
+        const batch = await findByName(deps.livy.for(cluster.livyUrl), input.batchName);
+        if (batch) return { ...toSnapshot(batch), source: 'livy' as const };
+        // Livy forgot the batch (retain expiry, restart): YARN still knows how its app ended, by our tag.
+        const app = await findOnYarn(cluster, input.batchName);
+        return app && yarnSnapshot(input.batchName, app);
+      });
     },
 
-    /** Rule 4: read the state, DELETE only a live batch that is ours, then confirm it is gone. */
+    /**
+     * Rule 4 and the fence of rule 5: read the state by name, DELETE only a live batch that is ours,
+     * then confirm it is gone. A batch Livy no longer holds is looked for on YARN by its tag and
+     * killed there if it runs. A cluster EMR says is terminated runs nothing.
+     */
     async killBatch(ref: BatchRef): Promise<KillResult> {
-      const client = deps.livy.for(ref.livyUrl);
-      return whileHeartbeating(heartbeatMs, () => ({ batchId: ref.batchId }), () =>
+      return whileHeartbeating(heartbeatMs, () => ({ batchName: ref.batchName }), () =>
         translatingErrors(async () => {
-          const batch = await client.findBatch(ref.batchId);
-          if (!isSameBatch(batch, ref.batchId, ref.batchName)) return { stateBefore: 'gone', deleted: false };
-          const log = await logTail(client, ref.batchId);
-          // DELETE erases Livy's record: a finished batch is left alone so its outcome stays readable.
-          if (isTerminalBatchState(batch.state)) return { stateBefore: batch.state, deleted: false, log };
-          await client.deleteBatch(ref.batchId).catch((err) => {
-            if (!isLivyError(err, 'not-found')) throw err;
-          });
-          const after = await client.findBatch(ref.batchId);
-          if (isSameBatch(after, ref.batchId, ref.batchName)) {
-            throw new Error(`batch ${ref.batchId} is still there after DELETE (state ${after.state})`);
+          let cluster: Cluster;
+          try {
+            cluster = await resolveCluster(deps.clusters, ref.cluster);
+          } catch (err) {
+            if (err instanceof ClusterLostError) return { stateBefore: 'cluster-terminated', deleted: false };
+            throw err;
           }
-          return { stateBefore: batch.state, deleted: true, log };
+          const client = deps.livy.for(cluster.livyUrl);
+          try {
+            const batch = await findByName(client, ref.batchName);
+            if (!batch) {
+              const app = await findOnYarn(cluster, ref.batchName);
+              if (!app) return { stateBefore: 'gone', deleted: false };
+              const state = batchStateFromYarn(app);
+              if (isTerminalBatchState(state)) return { stateBefore: state, deleted: false, log: app.diagnostics ? [app.diagnostics] : undefined };
+              await deps.yarn!.for(cluster.resourceManagerUrl!).killApp(app.appId);
+              return { stateBefore: state, deleted: true };
+            }
+            const log = await logTail(client, ref.batchName);
+            // DELETE erases Livy's record: a finished batch is left alone so its outcome stays readable.
+            if (isTerminalBatchState(batch.state)) return { stateBefore: batch.state, deleted: false, log };
+            await client.deleteBatch(ref.batchName).catch((err) => {
+              if (!isLivyError(err, 'not-found')) throw err;
+            });
+            const after = await findByName(client, ref.batchName);
+            if (after) throw new Error(`batch ${ref.batchName} is still there after DELETE (state ${after.state})`);
+            return { stateBefore: batch.state, deleted: true, log };
+          } catch (err) {
+            if (isEndpointTrouble(err) && (await isTerminated(deps.clusters, ref.cluster))) return { stateBefore: 'cluster-terminated', deleted: false };
+            throw err;
+          }
         }),
       );
     },

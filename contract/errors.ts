@@ -19,6 +19,8 @@ export const ErrorType = {
   NoHealthyCluster: 'NoHealthyCluster',
   JobNotFound: 'JobNotFound',
   PolicyViolation: 'PolicyViolation',
+  /** The cluster an activity names is not in the worker's directory (and EMR does not say it is gone). */
+  UnknownCluster: 'UnknownCluster',
 } as const;
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
 
@@ -51,4 +53,5 @@ export const NON_RETRYABLE_ACTIVITY_ERRORS: string[] = [
   ErrorType.BatchLost,
   ErrorType.NoMatchingCluster,
   ErrorType.PolicyViolation,
+  ErrorType.UnknownCluster,
 ];

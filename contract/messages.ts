@@ -1,10 +1,15 @@
-/** Signals, queries and updates of the sparkJob workflow: the names every client uses. */
+/**
+ * Signals, queries and updates of the sparkJob workflow: the names every client uses, and the
+ * checks every handler applies to what it is sent. Plain code (no zod): it runs in every workflow.
+ */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { CancelAnswer, JobStatus } from './status';
 
 export interface CancelArgs {
   reason?: string;
   requestedBy?: string;
+  /** The caller's own id for this request: a retry with the same id is the same request. */
+  requestId?: string;
 }
 
 export const WORKFLOW_TYPE = 'sparkJob';
@@ -14,3 +19,46 @@ export const cancelSignal = defineSignal<[CancelArgs]>('cancel');
 /** Cancel that answers with the job's state when the request was accepted. */
 export const requestCancelUpdate = defineUpdate<CancelAnswer, [CancelArgs]>('requestCancel');
 export const statusQuery = defineQuery<JobStatus>('status');
+
+export const CANCEL_LIMITS = { reason: 1000, requestedBy: 200, requestId: 200 } as const;
+
+export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/**
+ * What a cancel may carry: nothing, or an object with string `reason`, `requestedBy`, `requestId`
+ * within their limits. Anything else is refused with the field named, so a bad payload can never
+ * reach the workflow's state (an Update is rejected before it is written to history; a signal is
+ * ignored with a log line).
+ */
+export function checkCancelArgs(args: unknown): Checked<CancelArgs> {
+  if (args === undefined || args === null) return { ok: true, value: {} };
+  if (typeof args !== 'object' || Array.isArray(args)) return { ok: false, error: `cancel arguments must be an object, got ${kindOf(args)}` };
+  const value: CancelArgs = {};
+  for (const key of Object.keys(args)) {
+    if (!(key in CANCEL_LIMITS)) return { ok: false, error: `${key}: unknown field (expected reason, requestedBy, requestId)` };
+    const field = key as keyof typeof CANCEL_LIMITS;
+    let v: unknown;
+    try {
+      v = (args as Record<string, unknown>)[key];
+    } catch {
+      return { ok: false, error: `${key}: could not be read` };
+    }
+    if (v === undefined || v === null) continue;
+    if (typeof v !== 'string') return { ok: false, error: `${key}: must be a string, got ${kindOf(v)}` };
+    if (v.length > CANCEL_LIMITS[field]) return { ok: false, error: `${key}: longer than ${CANCEL_LIMITS[field]} characters` };
+    value[field] = v;
+  }
+  return { ok: true, value };
+}
+
+/** The status query takes no arguments; tools that send `null` or `{}` are let through. */
+export function checkNoArgs(args: unknown[]): Checked<undefined> {
+  const extra = args.filter((a) => !(a === undefined || a === null || (typeof a === 'object' && !Array.isArray(a) && Object.keys(a).length === 0)));
+  return extra.length ? { ok: false, error: `the query takes no arguments, got ${extra.map(kindOf).join(', ')}` } : { ok: true, value: undefined };
+}
+
+function kindOf(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}

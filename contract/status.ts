@@ -25,6 +25,13 @@ export interface AttemptRecord {
   finishedAt?: string;
   outcome?: AttemptOutcome;
   reason?: string;
+  /** Where the batch's state was last read: Livy, or YARN's ResourceManager once Livy forgot it. */
+  source?: 'livy' | 'yarn';
+  /**
+   * How an attempt that ended without a final batch state was made safe before the next one:
+   * killed, gone, cluster-terminated, or sweeper (killed by a sweeper workflow once its cluster answers).
+   */
+  fence?: string;
 }
 
 export type CancelVia = 'signal' | 'update' | 'workflow-cancel';
@@ -34,6 +41,10 @@ export interface CancelRequest {
   reason: string;
   at: string;
   via: CancelVia;
+  /** The caller's request id, so a retried request gets the first acceptance's answer. */
+  requestId?: string;
+  /** The job's state when the cancel was accepted. */
+  stateAtAcceptance?: string;
 }
 
 export interface JobError {

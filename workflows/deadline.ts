@@ -17,22 +17,24 @@ export function startDeadline(seconds: number | undefined): Deadline | undefined
   return { fired, clear: () => scope.cancel() };
 }
 
+export type Raced<T> = { expired: true; late?: T } | { expired: false; value: T };
+
 /**
- * Runs `work` in its own cancellable scope; if the deadline fires first, cancels it and says so.
- * Cancellation of the enclosing scope propagates as usual.
+ * Runs `work` in its own cancellable scope; if the deadline fires first, cancels it and waits for it
+ * to wind down (activities wait for their cancellation to complete), returning anything it still
+ * produced as `late` (a submit whose POST was in flight). Cancellation of the enclosing scope
+ * propagates as usual.
  */
-export async function raceDeadline<T>(
-  deadline: Deadline | undefined,
-  work: () => Promise<T>,
-): Promise<{ expired: true } | { expired: false; value: T }> {
+export async function raceDeadline<T>(deadline: Deadline | undefined, work: () => Promise<T>): Promise<Raced<T>> {
   if (!deadline) return { expired: false, value: await work() };
   const scope = new CancellationScope();
   const running = scope.run(work);
   const winner = await Promise.race([running.then((value) => ({ value })), deadline.fired]);
-  if (winner === 'expired') {
-    scope.cancel();
-    running.catch(() => undefined);
-    return { expired: true };
-  }
-  return { expired: false, value: winner.value };
+  if (winner !== 'expired') return { expired: false, value: winner.value };
+  scope.cancel();
+  const late = await running.then(
+    (value) => ({ value }),
+    () => undefined,
+  );
+  return late ? { expired: true, late: late.value } : { expired: true };
 }

@@ -41,8 +41,37 @@ export function newStatus(jobId: string, spec: JobSpec, fingerprint: string): Jo
   };
 }
 
+/**
+ * The status a job shows before its spec is validated (the first activity): enough for a status
+ * query or a cancel to work on, read defensively from whatever the workflow was started with.
+ */
+export function provisionalStatus(jobId: string, rawSpec: unknown): JobStatus {
+  const raw = (typeof rawSpec === 'object' && rawSpec !== null ? rawSpec : {}) as Record<string, unknown>;
+  const text = (v: unknown) => (typeof v === 'string' ? v.slice(0, 200) : '');
+  const at = now();
+  return {
+    jobId,
+    name: text(raw.name),
+    team: text(raw.team),
+    kind: (['pyspark', 'jar', 'sql'].includes(raw.kind as string) ? raw.kind : 'pyspark') as JobStatus['kind'],
+    state: 'QUEUED',
+    labels: {},
+    fingerprint: '',
+    createdAt: at,
+    updatedAt: at,
+    attempts: [],
+    budgets: { appFailures: 0, appRetries: 0, infraFailures: 0, infraRetries: 0 },
+    logTail: [],
+  };
+}
+
 export class JobRecord {
   constructor(readonly status: JobStatus) {}
+
+  /** Takes the validated spec's status, keeping a cancel that arrived while validation ran. */
+  adopt(validated: JobStatus): void {
+    Object.assign(this.status, validated, { cancel: this.status.cancel, createdAt: this.status.createdAt });
+  }
 
   /** A copy, so callers (queries, the result) never hold the live object. */
   snapshot(): JobStatus {
@@ -83,10 +112,16 @@ export class JobRecord {
     }
   }
 
-  startAttempt(attempt: AttemptRecord): void {
-    this.status.attempts.push(attempt);
+  /**
+   * Attempt n was routed to a cluster: a new attempt, or the same one routed again after Livy
+   * answered for capacity (no batch was made, so the name stays the attempt's).
+   */
+  routeAttempt(routed: Pick<AttemptRecord, 'n' | 'batchName' | 'cluster' | 'livyUrl' | 'routeReason'>): void {
+    const current = this.currentAttempt;
+    if (current?.n === routed.n && !current.outcome) Object.assign(current, routed, { submittedAt: now() });
+    else this.status.attempts.push({ ...routed, submittedAt: now() });
     this.touch();
-    this.audit('attempt.routed', { attempt: attempt.n, cluster: attempt.cluster, reason: attempt.routeReason });
+    this.audit('attempt.routed', { attempt: routed.n, cluster: routed.cluster, reason: routed.routeReason });
   }
 
   /** Records what a snapshot says; returns true if the batch's state changed. */
@@ -94,8 +129,9 @@ export class JobRecord {
     const attempt = this.currentAttempt;
     if (!attempt) return false;
     const stateChanged = attempt.batchState !== snapshot.state;
-    attempt.batchId = snapshot.batchId;
+    attempt.batchId = snapshot.batchId ?? attempt.batchId;
     attempt.batchState = snapshot.state;
+    if (snapshot.source) attempt.source = snapshot.source;
     attempt.appId = snapshot.appId ?? attempt.appId;
     attempt.sparkUiUrl = snapshot.sparkUiUrl ?? attempt.sparkUiUrl;
     // Livy clears driverLogUrl when the app ends; keep the last one we saw.

@@ -3,16 +3,22 @@
  * Temporal workflow API; everything that touches Livy or EMR happens in activities.
  */
 import {
+  ActivityFailure,
   allHandlersFinished,
   ApplicationFailure,
   CancellationScope,
+  CancelledFailure,
   condition,
   continueAsNew,
   isCancellation,
+  log,
+  ParentClosePolicy,
   setHandler,
   sleep,
+  startChild,
   workflowInfo,
 } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type {
   AttemptOutcome,
   BatchRef,
@@ -24,90 +30,131 @@ import type {
   JobError,
   JobSpec,
   JobStatus,
+  KillResult,
+  ResumeState,
   SparkJobInput,
 } from '../contract';
 // Runtime imports name their module: the contract's index would load the spec schema (zod) into every workflow.
 import { ErrorType } from '../contract/errors';
-import { specFingerprint } from '../contract/fingerprint';
 import { attemptName } from '../contract/jobId';
-import { cancelSignal, requestCancelUpdate, statusQuery } from '../contract/messages';
+import { cancelSignal, checkCancelArgs, checkNoArgs, requestCancelUpdate, statusQuery } from '../contract/messages';
 import { isTerminalBatchState } from '../contract/states';
-import { DEFAULT_HISTORY_LIMIT, DEFAULT_TRACK_WINDOW_SECONDS } from '../contract/workflowInput';
-import { killing, reconciling, routing, submitting, tracking } from './activityStubs';
+import { checkSparkJobInput, DEFAULT_HISTORY_LIMIT, DEFAULT_TRACK_WINDOW_SECONDS } from '../contract/workflowInput';
+import { killing, reconciling, routing, submitting, tracking, validating } from './activityStubs';
 import { backoffSeconds } from './backoff';
 import { raceDeadline, startDeadline } from './deadline';
 import { jobErrorForFinishedBatch, jobErrorFrom } from './failures';
-import { JobRecord, newStatus } from './jobRecord';
-
-type AttemptResult = { kind: 'succeeded' } | { kind: 'failed'; error: JobError } | { kind: 'timed-out'; reason: string };
-
-const OUTCOME_BY_CLASS: Record<JobError['class'], AttemptOutcome> = { app: 'APP_FAILED', infra: 'INFRA_FAILED', fatal: 'FATAL' };
-
-export async function sparkJob(input: SparkJobInput): Promise<JobStatus> {
-  const job = new SparkJob(input, vouchedSpec(input) ?? (await validatedSpec(input)));
-  return job.run();
-}
+import { JobRecord, newStatus, provisionalStatus } from './jobRecord';
+import { sweepBatch } from './sweepBatch';
 
 /**
- * ShaleClient submits parseJobSpec's normalized output with its fingerprint: a spec that matches its
- * fingerprint is taken as it is. The schema (zod) is then never loaded into the workflow's sandbox,
- * where it would be evaluated again for every job and every replay (most of a new job's CPU).
+ * How an attempt ended. `unfenced` names a batch that may still be live (the attempt ended without
+ * Shale seeing its final state): it is killed, or handed to the sweeper, before anything else runs.
  */
-function vouchedSpec(input: SparkJobInput): JobSpec | undefined {
-  try {
-    return specFingerprint(input.spec as JobSpec) === input.fingerprint ? (input.spec as JobSpec) : undefined;
-  } catch {
-    return undefined; // not even an object: validation below says what is wrong
-  }
+type AttemptResult =
+  | { kind: 'succeeded' }
+  | { kind: 'failed'; error: JobError; unfenced?: BatchRef }
+  | { kind: 'timed-out'; reason: string }
+  | { kind: 'queue-timeout'; unfenced?: BatchRef };
+
+const OUTCOME_BY_CLASS: Record<JobError['class'], AttemptOutcome> = { app: 'APP_FAILED', infra: 'INFRA_FAILED', fatal: 'FATAL' };
+const KILLED_OR_GONE = new Set(['gone', 'cluster-terminated', 'killed']);
+
+export async function sparkJob(input: SparkJobInput): Promise<JobStatus> {
+  const info = workflowInfo();
+  const checked = checkSparkJobInput(input, info.workflowId);
+  if (!checked.ok) throw invalidInput(checked.error);
+  // A continue-as-new run carries the job's past; a started workflow cannot claim one (it would steer activities).
+  if (input.resume && !info.continuedFromExecutionRunId) throw invalidInput('resume: accepted only on a continue-as-new run');
+  return new SparkJob(input, input.resume).run();
 }
 
-/** A spec started any other way (`temporal workflow start`, the Web UI) is validated here, field by field. */
-async function validatedSpec(input: SparkJobInput): Promise<JobSpec> {
-  const { parseJobSpec, formatFieldErrors } = await import(/* webpackMode: "eager" */ '../contract/jobSpec');
-  const parsed = parseJobSpec(input.spec);
-  if (!parsed.ok) {
-    throw ApplicationFailure.create({
-      type: ErrorType.InvalidSpec,
-      message: `invalid job spec: ${formatFieldErrors(parsed.errors)}`,
-      nonRetryable: true,
-      details: [parsed.errors],
-    });
-  }
-  return parsed.spec;
+function invalidInput(message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type: ErrorType.InvalidSpec, message: `invalid workflow input: ${message}`, nonRetryable: true });
 }
 
 class SparkJob {
   private readonly record: JobRecord;
+  private spec?: JobSpec;
   /** Everything cancellable about the job runs in this scope; cancel() is the one cancellation path. */
   private readonly scope = new CancellationScope();
   private readonly windowSeconds: number;
   private readonly historyLimit: number;
+  /** The batch being tracked right now: a cancel kills it at once, without waiting for the wait to unwind. */
+  private tracked?: BatchRef;
+  private cancelKill?: Promise<KillResult | undefined>;
 
   constructor(
     private readonly input: SparkJobInput,
-    private readonly spec: JobSpec,
+    private readonly resume: ResumeState | undefined,
   ) {
-    this.record = new JobRecord(input.resume?.status ?? newStatus(input.jobId, spec, input.fingerprint));
+    this.record = new JobRecord(resume?.status ?? provisionalStatus(input.jobId, input.spec));
+    this.spec = resume ? (input.spec as JobSpec) : undefined;
     this.windowSeconds = input.options?.trackWindowSeconds ?? DEFAULT_TRACK_WINDOW_SECONDS;
     this.historyLimit = input.options?.historyLimit ?? DEFAULT_HISTORY_LIMIT;
-    setHandler(statusQuery, () => this.record.snapshot());
-    setHandler(cancelSignal, (args) => void this.cancel(args ?? {}, 'signal'));
-    setHandler(requestCancelUpdate, (args) => this.cancel(args ?? {}, 'update'));
+    // Every handler checks what it is sent: a bad payload never reaches the job's state.
+    setHandler(statusQuery, (...args: unknown[]) => {
+      const checked = checkNoArgs(args);
+      if (!checked.ok) throw new Error(checked.error);
+      return this.record.snapshot();
+    });
+    setHandler(cancelSignal, (args?: unknown) => {
+      const checked = checkCancelArgs(args);
+      if (!checked.ok) {
+        log.warn('cancel signal ignored: bad payload', { event: 'job.cancel-ignored', jobId: input.jobId, error: checked.error });
+        return;
+      }
+      this.cancel(checked.value, 'signal');
+    });
+    setHandler(
+      requestCancelUpdate,
+      (args?: unknown) => {
+        const checked = checkCancelArgs(args); // the validator below has already refused anything else
+        return this.cancel(checked.ok ? checked.value : {}, 'update');
+      },
+      {
+        validator: (args?: unknown) => {
+          const checked = checkCancelArgs(args);
+          if (!checked.ok) throw new Error(checked.error);
+        },
+      },
+    );
   }
 
-  async run() {
-    if (!this.input.resume) this.record.announce();
+  async run(): Promise<JobStatus> {
     // Native cancellation is recorded the moment it arrives, as a signal or an Update is: not only once the
     // cancellable work has unwound (a POST in flight runs on), so a later request is seen as a second one.
     CancellationScope.current().cancelRequested.catch(() => this.recordWorkflowCancel());
     try {
-      await this.scope.run(() => this.runAttempts());
+      await this.scope.run(async () => {
+        if (!this.resume) await this.validate();
+        await this.runAttempts();
+      });
     } catch (err) {
       if (!isCancellation(err)) throw err;
       this.recordWorkflowCancel();
       await CancellationScope.nonCancellable(() => this.cleanUpAfterCancel());
     }
     return this.record.snapshot();
+  }
+
+  /** Rule: every spec is validated (schema and team policy) in an activity before anything is submitted. */
+  private async validate(): Promise<void> {
+    let validated;
+    try {
+      validated = await validating.validateJob({ jobId: this.input.jobId, spec: this.input.spec });
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      const error = jobErrorFrom(err);
+      this.record.status.lastError = error;
+      this.record.setState('FAILED');
+      // The field-level errors travel in the failure's details, as the validator gave them.
+      const details = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause.details : undefined;
+      throw ApplicationFailure.create({ type: error.type, message: error.message, nonRetryable: true, details: details ? [...details] : undefined });
+    }
+    this.spec = validated.spec;
+    this.record.adopt(newStatus(this.input.jobId, validated.spec, validated.fingerprint));
+    this.record.announce();
   }
 
   /** Native workflow cancellation (UI button, `temporal workflow cancel`), unless a cancel is already on record. */
@@ -118,41 +165,66 @@ class SparkJob {
       reason: 'workflow cancellation requested',
       at: new Date().toISOString(),
       via: 'workflow-cancel',
+      stateAtAcceptance: this.record.state,
     });
+    this.killTrackedBatch();
   }
 
   private cancel(args: CancelArgs, via: CancelVia): CancelAnswer {
     const { state, cancel } = this.record.status;
+    if (cancel && args.requestId && cancel.requestId === args.requestId) {
+      // The same request again (a client retry): the answer it got the first time.
+      return { accepted: true, state: (cancel.stateAtAcceptance ?? state) as JobStatus['state'], message: `cancel accepted while ${cancel.stateAtAcceptance ?? state}` };
+    }
     if (this.record.isFinished) return { accepted: false, state, message: `the job already ended ${state}` };
     if (cancel) {
       return { accepted: false, state, message: `a cancel was already requested by ${cancel.requestedBy} at ${cancel.at}` };
     }
     this.record.recordCancel({
-      requestedBy: args.requestedBy?.slice(0, 200) || 'unknown',
-      reason: args.reason?.slice(0, 1000) || 'no reason given',
+      requestedBy: args.requestedBy || 'unknown',
+      reason: args.reason || 'no reason given',
       at: new Date().toISOString(),
       via,
+      ...(args.requestId ? { requestId: args.requestId } : {}),
+      stateAtAcceptance: state,
     });
+    this.killTrackedBatch();
     this.scope.cancel();
     return { accepted: true, state, message: `cancel accepted while ${state}` };
   }
 
+  /**
+   * A cancel kills a tracked batch at once (rule 4: read, DELETE, confirm gone), while the wait
+   * activity winds down: the workflow completes only after both, so no late result can arrive.
+   */
+  private killTrackedBatch(): void {
+    const ref = this.tracked;
+    if (!ref || this.cancelKill) return;
+    this.cancelKill = CancellationScope.nonCancellable(() => this.kill(ref, 'the job was cancelled'));
+  }
+
   private async runAttempts(): Promise<void> {
-    let resumed = this.input.resume?.tracking;
+    let resumed = this.resume?.tracking;
     for (;;) {
-      let result: AttemptResult | 'queue-timeout';
+      let result: AttemptResult;
       if (resumed) {
         result = await this.track(resumed.ref, resumed.knownState);
         resumed = undefined;
       } else {
         result = await this.attempt();
       }
-      if (result === 'queue-timeout') {
+      if ((result.kind === 'failed' || result.kind === 'queue-timeout') && result.unfenced) {
+        // Never two live attempts: the one that ended without a final state is fenced before anything else.
+        const fenced = await this.fence(result.unfenced, result.kind === 'failed' ? result.error.message : 'timeouts.queue expired');
+        if (fenced) result = fenced;
+      }
+      if (result.kind === 'queue-timeout') {
         this.record.status.lastError = {
           type: 'QueueTimeout',
           class: 'fatal',
-          message: `no cluster took the job within timeouts.queue (${this.spec.timeouts.queue}s)`,
+          message: `no cluster took the job within timeouts.queue (${this.spec!.timeouts.queue}s)`,
         };
+        this.record.finishAttempt('TIMED_OUT', this.record.status.lastError.message);
         this.record.setState('TIMED_OUT');
         return;
       }
@@ -179,59 +251,71 @@ class SparkJob {
     }
   }
 
-  /** Routes, submits and tracks attempt n+1. */
-  private async attempt(): Promise<AttemptResult | 'queue-timeout'> {
+  /**
+   * Routes and submits attempt n+1 within timeouts.queue, then tracks it. Livy's capacity answer is
+   * back-pressure, not a failure: the same attempt (same name, no batch was made) is tried again
+   * after a jittered backoff until the queue timeout.
+   */
+  private async attempt(): Promise<AttemptResult> {
+    const spec = this.spec!;
     const n = this.record.status.attempts.length + 1;
-    const lost = this.record.status.lostClusters ?? [];
-    let choice: ClusterChoice | undefined;
+    const batchName = attemptName(this.input.jobId, n);
+    const queue = startDeadline(spec.timeouts.queue);
+    let submitted!: BatchSnapshot;
+    let ref!: BatchRef;
     try {
-      choice = await this.route(n, lost);
+      for (let refusals = 0; ; refusals++) {
+        const routed = await this.route(n, queue);
+        if (routed.kind !== 'routed') return routed.result;
+        const choice = routed.choice;
+        ref = { cluster: choice.cluster, batchName };
+        this.record.routeAttempt({ n, batchName, cluster: choice.cluster, livyUrl: choice.livyUrl, routeReason: choice.reason });
+        this.record.setState('SUBMITTING');
+        let raced;
+        try {
+          raced = await raceDeadline(queue, () => submitting.submitBatch({ jobId: this.input.jobId, cluster: choice.cluster, batchName, spec }));
+        } catch (err) {
+          this.throwIfCancelled(err);
+          const error = jobErrorFrom(err);
+          if (error.type !== ErrorType.LivyCapacity) return { kind: 'failed', error, unfenced: ref };
+          // No batch was registered: Livy refuses for capacity before it creates one.
+          const delay = backoffSeconds(refusals + 1, spec.retry.initialBackoff, spec.retry.maxBackoff, Math.random);
+          this.record.setState('QUEUED', { nextAttemptAt: new Date(Date.now() + delay * 1000).toISOString() });
+          const waited = await raceDeadline(queue, () => sleep(delay * 1000));
+          if (waited.expired) return { kind: 'queue-timeout' };
+          continue;
+        }
+        if (raced.expired) return { kind: 'queue-timeout', unfenced: ref };
+        submitted = raced.value;
+        this.record.currentAttempt!.adopted = raced.value.adopted;
+        break;
+      }
+    } finally {
+      queue?.clear();
+    }
+    this.record.recordBatch(submitted);
+    this.throwIfCancelled(); // cancelled with the POST in flight: the cleanup DELETEs what it made
+    return this.track({ ...ref, batchId: submitted.batchId }, submitted.state);
+  }
+
+  private async route(
+    n: number,
+    queue: ReturnType<typeof startDeadline>,
+  ): Promise<{ kind: 'routed'; choice: ClusterChoice } | { kind: 'not-routed'; result: AttemptResult }> {
+    const lost = this.record.status.lostClusters ?? [];
+    try {
+      const raced = await raceDeadline(queue, () => routing.routeJob({ jobId: this.input.jobId, attempt: n, route: this.spec!.route, exclude: lost }));
+      if (raced.expired) return { kind: 'not-routed', result: { kind: 'queue-timeout' } };
+      return { kind: 'routed', choice: raced.value };
     } catch (err) {
-      if (isCancellation(err)) throw err;
+      this.throwIfCancelled(err);
       const error = jobErrorFrom(err);
       if (error.type === ErrorType.NoMatchingCluster && lost.length > 0) {
         // Everything the route allows has been lost: say so, not "no match".
         const message = `no healthy cluster left for the route after losing ${lost.join(', ')}`;
-        return { kind: 'failed', error: { type: ErrorType.ClusterLost, class: 'fatal', message } };
+        return { kind: 'not-routed', result: { kind: 'failed', error: { type: ErrorType.ClusterLost, class: 'fatal', message } } };
       }
-      return { kind: 'failed', error };
-    }
-    if (!choice) return 'queue-timeout';
-
-    const batchName = attemptName(this.input.jobId, n);
-    this.record.startAttempt({
-      n,
-      batchName,
-      cluster: choice.cluster,
-      livyUrl: choice.livyUrl,
-      routeReason: choice.reason,
-      submittedAt: new Date().toISOString(),
-    });
-    this.record.setState('SUBMITTING');
-    // Not cancellable: a POST in flight must be allowed to return, so a cancel can DELETE what it made.
-    let submitted;
-    try {
-      submitted = await CancellationScope.nonCancellable(() =>
-        submitting.submitBatch({ jobId: this.input.jobId, cluster: choice.cluster, livyUrl: choice.livyUrl, batchName, spec: this.spec }),
-      );
-    } catch (err) {
-      return { kind: 'failed', error: jobErrorFrom(err) };
-    }
-    this.record.recordBatch(submitted);
-    this.record.currentAttempt!.adopted = submitted.adopted;
-    const ref: BatchRef = { cluster: choice.cluster, livyUrl: choice.livyUrl, batchId: submitted.batchId, batchName };
-    return this.track(ref, submitted.state);
-  }
-
-  private async route(n: number, exclude: string[]): Promise<ClusterChoice | undefined> {
-    const deadline = startDeadline(this.spec.timeouts.queue);
-    try {
-      const result = await raceDeadline(deadline, () =>
-        routing.routeJob({ jobId: this.input.jobId, attempt: n, route: this.spec.route, exclude }),
-      );
-      return result.expired ? undefined : result.value;
-    } finally {
-      deadline?.clear();
+      return { kind: 'not-routed', result: { kind: 'failed', error } };
     }
   }
 
@@ -245,22 +329,28 @@ class SparkJob {
       while (!isTerminalBatchState(state)) {
         await this.continueAsNewIfDue(ref, state);
         let result;
+        this.tracked = ref;
         try {
           result = await raceDeadline(deadline, () =>
             tracking(this.windowSeconds).waitForBatchChange({ ...ref, knownState: state, windowSeconds: this.windowSeconds }),
           );
         } catch (err) {
-          if (isCancellation(err)) throw err;
+          this.throwIfCancelled(err);
           const error = jobErrorFrom(err);
-          const found = await this.reconcile(ref, error);
+          if (error.type === ErrorType.ClusterLost) return { kind: 'failed', error }; // a dead cluster runs nothing
+          if (error.type !== ErrorType.BatchLost) return { kind: 'failed', error, unfenced: ref };
+          const found = await this.reconcile(ref);
           if (!found) return { kind: 'failed', error };
-          // Livy still has a batch by our name (e.g. it recovered under a new id): adopt it.
-          ref = { ...ref, batchId: found.batchId };
+          // Livy (under a new id) or YARN still knows our attempt: take what it says.
+          ref = { ...ref, batchId: found.batchId ?? ref.batchId, source: found.source ?? 'livy' };
           this.record.recordBatch(found);
           state = found.state;
           this.reflectBatchState(state);
           continue;
+        } finally {
+          this.tracked = undefined;
         }
+        this.throwIfCancelled();
         if (result.expired) return this.killForRunTimeout(ref);
         this.record.recordBatch(result.value);
         state = result.value.state;
@@ -273,41 +363,86 @@ class SparkJob {
     }
   }
 
-  /** Rule 5: before calling a batch lost, look it up by name on its cluster. A dead cluster is not asked. */
-  private async reconcile(ref: BatchRef, error: JobError): Promise<BatchSnapshot | undefined> {
-    if (error.type !== ErrorType.BatchLost) return undefined;
+  /** A wait that ended while the job was being cancelled ends the job's work, whatever it returned. */
+  private throwIfCancelled(err?: unknown): void {
+    if (err !== undefined && isCancellation(err)) throw err;
+    if (this.scope.consideredCancelled) throw new CancelledFailure('the job was cancelled');
+  }
+
+  /** Rule 5: before calling a batch lost, look it up by name on Livy and by tag on YARN. */
+  private async reconcile(ref: BatchRef): Promise<BatchSnapshot | undefined> {
     try {
-      return await reconciling.reconcileBatch({ cluster: ref.cluster, livyUrl: ref.livyUrl, batchName: ref.batchName });
+      return await reconciling.reconcileBatch({ cluster: ref.cluster, batchName: ref.batchName });
     } catch (err) {
-      if (isCancellation(err)) throw err;
+      this.throwIfCancelled(err);
       return undefined;
     }
   }
 
-  /** A cluster that died under the job is never chosen again for it. */
+  /**
+   * Makes sure an attempt's batch is not running before the job moves on: killed by name where its
+   * Livy answers, or gone with its terminated cluster; otherwise a sweeper takes it over. A batch
+   * found already succeeded is the attempt's outcome: a succeeded app is never run again.
+   */
+  private async fence(ref: BatchRef, why: string): Promise<AttemptResult | undefined> {
+    const killed = await CancellationScope.nonCancellable(() => this.kill(ref, why));
+    if (!killed) return undefined;
+    if (killed.stateBefore === 'success' || killed.stateBefore === 'dead') {
+      this.record.recordBatch({ batchId: ref.batchId, batchName: ref.batchName, state: killed.stateBefore, log: killed.log });
+      const error = jobErrorForFinishedBatch(killed.stateBefore, this.record.status.logTail);
+      return error ? { kind: 'failed', error } : { kind: 'succeeded' };
+    }
+    return undefined;
+  }
+
+  /** killBatch, or, when the cluster does not answer, a sweeper that kills the batch once it does. */
+  private async kill(ref: BatchRef, why: string): Promise<KillResult | undefined> {
+    const attempt = this.record.status.attempts.find((a) => a.batchName === ref.batchName);
+    try {
+      const killed = await killing.killBatch(ref);
+      if (attempt) attempt.fence = KILLED_OR_GONE.has(killed.stateBefore) ? killed.stateBefore : killed.deleted ? 'killed' : `ended ${killed.stateBefore}`;
+      return killed;
+    } catch (err) {
+      const error = jobErrorFrom(err);
+      if (attempt) attempt.fence = 'sweeper';
+      log.warn('attempt handed to the sweeper', { event: 'attempt.sweeper', jobId: this.input.jobId, batchName: ref.batchName, cluster: ref.cluster, error: error.message });
+      try {
+        await startChild(sweepBatch, {
+          workflowId: `${this.input.jobId}-sweep-${ref.batchName.slice(this.input.jobId.length + 1)}`,
+          args: [{ jobId: this.input.jobId, ref: { cluster: ref.cluster, batchName: ref.batchName }, reason: why }],
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+        });
+      } catch (startErr) {
+        if (!(startErr instanceof WorkflowExecutionAlreadyStartedError)) throw startErr;
+      }
+      return undefined;
+    }
+  }
+
+  /** A cluster that EMR says died under the job is never chosen again for it. Unreachable is not lost. */
   private noteLostCluster(error: JobError): void {
     const cluster = this.record.currentAttempt?.cluster;
-    if (!cluster || (error.type !== ErrorType.ClusterLost && error.type !== ErrorType.LivyUnreachable)) return;
+    if (!cluster || error.type !== ErrorType.ClusterLost) return;
     const lost = (this.record.status.lostClusters ??= []);
     if (!lost.includes(cluster)) lost.push(cluster);
   }
 
   private runSecondsLeft(): number | undefined {
-    const limit = this.spec.timeouts.run;
+    const limit = this.spec!.timeouts.run;
     const submittedAt = this.record.currentAttempt?.submittedAt;
     if (limit === undefined || !submittedAt) return limit;
     return limit - (Date.now() - Date.parse(submittedAt)) / 1000;
   }
 
   private async killForRunTimeout(ref: BatchRef): Promise<AttemptResult> {
-    const killed = await CancellationScope.nonCancellable(() => killing.killBatch(ref));
-    if (isTerminalBatchState(killed.stateBefore)) {
+    const killed = await CancellationScope.nonCancellable(() => this.kill(ref, 'the attempt ran past timeouts.run'));
+    if (killed && isTerminalBatchState(killed.stateBefore)) {
       // The batch finished just before the deadline: its real outcome stands.
       this.record.recordBatch({ batchId: ref.batchId, batchName: ref.batchName, state: killed.stateBefore, log: killed.log });
       const error = jobErrorForFinishedBatch(killed.stateBefore, this.record.status.logTail);
       return error ? { kind: 'failed', error } : { kind: 'succeeded' };
     }
-    return { kind: 'timed-out', reason: `the attempt ran past timeouts.run (${this.spec.timeouts.run}s); the batch was killed` };
+    return { kind: 'timed-out', reason: `the attempt ran past timeouts.run (${this.spec!.timeouts.run}s); the batch was killed` };
   }
 
   private reflectBatchState(batchState: string): void {
@@ -317,7 +452,7 @@ class SparkJob {
 
   private async backOff(): Promise<void> {
     const { appFailures, infraFailures } = this.record.status.budgets;
-    const delay = backoffSeconds(appFailures + infraFailures, this.spec.retry.initialBackoff, this.spec.retry.maxBackoff, Math.random);
+    const delay = backoffSeconds(appFailures + infraFailures, this.spec!.retry.initialBackoff, this.spec!.retry.maxBackoff, Math.random);
     this.record.setState('RETRYING', { nextAttemptAt: new Date(Date.now() + delay * 1000).toISOString() });
     await sleep(delay * 1000);
   }
@@ -328,7 +463,8 @@ class SparkJob {
     await condition(allHandlersFinished);
     await continueAsNew<typeof sparkJob>({
       ...this.input,
-      spec: this.spec,
+      spec: this.spec!,
+      fingerprint: this.record.status.fingerprint,
       resume: { status: this.record.snapshot(), tracking: { ref, knownState } },
     });
   }
@@ -336,11 +472,11 @@ class SparkJob {
   /** Runs in a non-cancellable scope: every row of the cancellation table (rule 4). */
   private async cleanUpAfterCancel(): Promise<void> {
     const attempt = this.record.currentAttempt;
-    const live = attempt && !attempt.outcome && attempt.batchId !== undefined && !isTerminalBatchState(attempt.batchState ?? '');
-    if (attempt && live && attempt.cluster && attempt.livyUrl) {
-      const ref: BatchRef = { cluster: attempt.cluster, livyUrl: attempt.livyUrl, batchId: attempt.batchId!, batchName: attempt.batchName };
-      const killed = await killing.killBatch(ref);
-      if (killed.stateBefore === 'success' || killed.stateBefore === 'dead') {
+    const open = attempt && !attempt.outcome && attempt.cluster !== undefined;
+    if (attempt && open) {
+      const ref: BatchRef = { cluster: attempt.cluster!, batchId: attempt.batchId, batchName: attempt.batchName };
+      const killed = await (this.cancelKill ?? this.kill(ref, 'the job was cancelled'));
+      if (killed && (killed.stateBefore === 'success' || killed.stateBefore === 'dead')) {
         // The batch finished before the cancel reached it: report what really happened.
         this.record.recordBatch({ batchId: ref.batchId, batchName: ref.batchName, state: killed.stateBefore, log: killed.log });
         const error = jobErrorForFinishedBatch(killed.stateBefore, this.record.status.logTail);
@@ -354,7 +490,7 @@ class SparkJob {
         }
         return;
       }
-      if (killed.stateBefore !== 'gone') this.record.recordBatch({ batchId: ref.batchId, batchName: ref.batchName, state: 'killed', log: killed.log });
+      if (killed?.deleted) this.record.recordBatch({ batchId: ref.batchId, batchName: ref.batchName, state: 'killed', log: killed.log });
     }
     const cancel = this.record.status.cancel;
     this.record.finishAttempt('CANCELLED', cancel ? `cancelled by ${cancel.requestedBy}: ${cancel.reason}` : 'cancelled');

@@ -1,4 +1,6 @@
 /** Per-cluster submission rate limit (token bucket), so a burst of jobs never floods one Livy. */
+import { setTimeout as delay } from 'node:timers/promises';
+
 export interface RateLimitOptions {
   perSecond: number;
   burst: number;
@@ -14,8 +16,8 @@ export class SubmissionRateLimiter {
 
   constructor(private readonly options: RateLimitOptions) {}
 
-  /** Resolves when a submission to the cluster may go out. */
-  async take(clusterId: string): Promise<void> {
+  /** Resolves when a submission to the cluster may go out; rejects once `signal` aborts (the submit was cancelled or ran out of time). */
+  async take(clusterId: string, signal?: AbortSignal): Promise<void> {
     for (;;) {
       const now = Date.now();
       const bucket = this.buckets.get(clusterId) ?? { tokens: this.options.burst, updatedAt: now };
@@ -26,7 +28,8 @@ export class SubmissionRateLimiter {
         bucket.tokens -= 1;
         return;
       }
-      await new Promise((r) => setTimeout(r, Math.ceil(((1 - bucket.tokens) / this.options.perSecond) * 1000)));
+      signal?.throwIfAborted();
+      await delay(Math.ceil(((1 - bucket.tokens) / this.options.perSecond) * 1000), undefined, { signal });
     }
   }
 }

@@ -7,6 +7,12 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import {
   ErrorType,
+  formatFieldErrors,
+  parseJobSpec,
+  specFingerprint,
+  type ReconcileInput,
+  type ValidatedJob,
+  type ValidateJobInput,
   type BatchRef,
   type BatchSnapshot,
   type ClusterChoice,
@@ -36,6 +42,16 @@ export interface AttemptScript {
    * just as a cancel or a deadline arrived); killBatch sees the real state.
    */
   endUnseen?: boolean;
+  /** The first N submission tries find Livy unreachable (retryable, as the real activity throws it). */
+  submitUnreachableTries?: number;
+  /** The first N submissions are refused for capacity ("too many sessions"): back-pressure. */
+  capacityRefusals?: number;
+  /** Once Livy forgot the batch ('lost'), YARN's ResourceManager still reports this outcome by tag. */
+  yarnOutcome?: 'success' | 'dead';
+  /** The wait fails with this (non-retryable) error type once the batch runs, e.g. LivyUnreachable past the bound. */
+  waitError?: string;
+  /** Every kill finds Livy unreachable (the attempt goes to the sweeper). */
+  killUnreachable?: boolean;
 }
 
 interface FakeBatch {
@@ -82,6 +98,10 @@ export class FakeCluster {
   /** Every killBatch call (each reads the state; only some DELETE). */
   readonly kills: string[] = [];
   reconciles = 0;
+  /** Every validateJob call. */
+  validations = 0;
+  /** Submission tries refused or failed, per batch name. */
+  private readonly refusals = new Map<string, number>();
   /** The Livy calls that change something, in order: `POST <name>` and `DELETE <name>`. */
   readonly livyCalls: string[] = [];
   private readonly batches = new Map<string, FakeBatch>();
@@ -149,6 +169,14 @@ export class FakeCluster {
 
   activities(): ShaleActivities {
     return {
+      validateJob: async (input: ValidateJobInput): Promise<ValidatedJob> => {
+        this.validations++;
+        const parsed = parseJobSpec(input.spec);
+        if (!parsed.ok) {
+          throw ApplicationFailure.create({ type: ErrorType.InvalidSpec, message: `invalid job spec: ${formatFieldErrors(parsed.errors)}`, nonRetryable: true, details: [parsed.errors] });
+        }
+        return { spec: parsed.spec, fingerprint: specFingerprint(parsed.spec) };
+      },
       routeJob: async (input: RouteInput): Promise<ClusterChoice> => {
         this.routes.push(input);
         if (!this.healthy) throw ApplicationFailure.create({ type: ErrorType.NoHealthyCluster, message: 'fake cluster down' });
@@ -162,6 +190,15 @@ export class FakeCluster {
           await untilReleasedOrCancelled((r) => (this.releaseSubmit = r));
         }
         if (script.submitError) throw ApplicationFailure.create({ type: script.submitError, message: `fake ${script.submitError}` });
+        const tries = (this.refusals.get(input.batchName) ?? 0) + 1;
+        this.refusals.set(input.batchName, tries);
+        if (tries <= (script.submitUnreachableTries ?? 0)) {
+          throw ApplicationFailure.create({ type: ErrorType.LivyUnreachable, message: 'fake: Livy did not answer' });
+        }
+        if (tries <= (script.capacityRefusals ?? 0)) {
+          this.livyCalls.push(`REFUSED ${input.batchName}`);
+          throw ApplicationFailure.create({ type: ErrorType.LivyCapacity, message: 'fake: too many sessions are being created', nonRetryable: true });
+        }
         const existing = this.batches.get(input.batchName);
         if (existing) return { ...this.snapshot(existing, this.stateAt(existing, this.clock.now())), adopted: true };
         this.posts.push(input.batchName);
@@ -179,6 +216,7 @@ export class FakeCluster {
           if (!batch) throw ApplicationFailure.create({ type: ErrorType.BatchLost, message: 'fake: no such batch', nonRetryable: true });
           const state = this.stateAt(batch, now, 'watcher');
           if (state === 'lost') throw ApplicationFailure.create({ type: ErrorType.BatchLost, message: 'fake: Livy forgot the batch', nonRetryable: true });
+          if (batch.script.waitError && state === 'running') throw ApplicationFailure.create({ type: batch.script.waitError, message: `fake ${batch.script.waitError}`, nonRetryable: true });
           if (state !== input.knownState || now >= windowEnd) return this.snapshot(batch, state);
           const until = Math.min(this.nextChangeAt(batch, now), windowEnd);
           Context.current().heartbeat();
@@ -189,9 +227,10 @@ export class FakeCluster {
         }
       },
       // A lost batch is gone for good in the fake: the look-up by name finds nothing.
-      reconcileBatch: async (): Promise<BatchSnapshot | undefined> => {
+      reconcileBatch: async (input: ReconcileInput): Promise<BatchSnapshot | undefined> => {
         this.reconciles++;
-        return undefined;
+        const yarn = this.scriptFor(input.batchName).yarnOutcome;
+        return yarn ? { batchName: input.batchName, state: yarn, source: 'yarn', log: [`YARN: final status ${yarn}`] } : undefined;
       },
       killBatch: async (ref: BatchRef): Promise<KillResult> => {
         this.kills.push(ref.batchName);
@@ -199,8 +238,11 @@ export class FakeCluster {
           this.markKillInFlight();
           await untilReleasedOrCancelled((r) => (this.releaseKillCall = r));
         }
+        if (this.scriptFor(ref.batchName).killUnreachable) {
+          throw ApplicationFailure.create({ type: ErrorType.LivyUnreachable, message: 'fake: Livy did not answer the kill' });
+        }
         const batch = this.batches.get(ref.batchName);
-        if (!batch || batch.id !== ref.batchId) return { stateBefore: 'gone', deleted: false };
+        if (!batch) return { stateBefore: 'gone', deleted: false };
         const state = this.stateAt(batch, this.clock.now());
         if (['success', 'dead', 'killed'].includes(state)) return { stateBefore: state, deleted: false, log: this.snapshot(batch, state).log };
         this.deletes.push(batch.name);
