@@ -65,12 +65,17 @@ export const workerConfigSchema = z.strictObject({
       requestTimeoutMs: z.number().int().positive().default(15_000),
       /** How fresh the batch states the workflow sees are: one list request per endpoint per interval. */
       pollIntervalMs: z.number().int().positive().default(10_000),
-      unreachableGraceSeconds: z.number().positive().default(120),
+      /**
+       * How long a Livy may go unanswered before a job gives up on it and fails over to another cluster
+       * (its batch handed to a sweeper that kills it once the Livy answers again). Unset: jobs wait for
+       * an unreachable Livy, bounded by their own timeouts; EMR saying the cluster terminated always fails over.
+       */
+      failoverAfterUnreachableSeconds: z.number().positive().optional(),
       /** Name of the environment variable holding the Authorization header's value. */
       authHeaderFromEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional(),
       caFile: z.string().optional(),
     })
-    .default({ requestTimeoutMs: 15_000, pollIntervalMs: 10_000, unreachableGraceSeconds: 120 }),
+    .default({ requestTimeoutMs: 15_000, pollIntervalMs: 10_000 }),
   /** EMR discovery beside the static clusters; credentials and region from the AWS SDK's default chain. */
   emr: z
     .strictObject({

@@ -12,9 +12,15 @@ import { LivyClients } from '../activities/livy/client';
 import { livyAuthHeader, sizeSettingsOf, temporalConnectionOptions, type WorkerConfig } from './config';
 import { livyRequestMetrics } from './runtime';
 import { bundleShaleWorkflows } from './bundleWorkflows';
+import { createLogActivities } from '../activities/logActivities';
+import { ResourceManagers } from '../activities/yarn/resourceManager';
+import { workerVersioning } from './versioning';
+import { workerLogger } from './runtime';
 
 export interface ShaleWorker {
   worker: Worker;
+  /** What the worker runs as: unversioned, or its Worker Deployment version and build id. */
+  versioning: string;
   livy: LivyClients;
   /** Runs until shutdown() is called or the process is signalled. */
   run(): Promise<void>;
@@ -39,10 +45,11 @@ export async function createShaleWorker(config: WorkerConfig, options: CreateWor
     requestTimeoutMs: config.livy.requestTimeoutMs,
     ca: config.livy.caFile ? await readFile(config.livy.caFile, 'utf8') : undefined,
   });
-  const watcher = new BatchWatcher(livy, {
-    pollIntervalMs: config.livy.pollIntervalMs,
-    unreachableGraceMs: config.livy.unreachableGraceSeconds * 1000,
-  });
+  const log = workerLogger();
+  const watcher = new BatchWatcher(livy, { pollIntervalMs: config.livy.pollIntervalMs, logger: log.child({ component: 'livy-watcher' }) });
+  const ca = config.livy.caFile ? await readFile(config.livy.caFile, 'utf8') : undefined;
+  // The ResourceManager answers for batches Livy forgot (rule 5); same CA as Livy (both on the primary node).
+  const yarn = new ResourceManagers({ requestTimeoutMs: config.livy.requestTimeoutMs, ca });
   const staticClusters = new StaticClusters(config.clusters.map((c) => ({ ...c })));
   const emr = config.emr.enabled
     ? new EmrClusters({
@@ -52,10 +59,16 @@ export async function createShaleWorker(config: WorkerConfig, options: CreateWor
         // Fresh enough that each periodic check sees the current state, shared by every job on the cluster.
         stateTtlMs: config.emr.stateCheckIntervalMs / 2,
         requiredTags: config.emr.requiredTags,
+        tagUrlAllowlist: config.emr.tagUrlAllowlist,
+        logger: log.child({ component: 'emr-discovery' }),
       })
     : undefined;
+  const clusters = options.clusters ?? (emr ? new CombinedClusters([staticClusters, emr]) : staticClusters);
   const activities = createActivities({
-    clusters: options.clusters ?? (emr ? new CombinedClusters([staticClusters, emr]) : staticClusters),
+    clusters,
+    yarn,
+    failoverAfterUnreachableMs: config.livy.failoverAfterUnreachableSeconds === undefined ? undefined : config.livy.failoverAfterUnreachableSeconds * 1000,
+    livyRequestTimeoutMs: config.livy.requestTimeoutMs,
     clusterCheckIntervalMs: config.emr.stateCheckIntervalMs,
     breakers: new CircuitBreakers({
       failureThreshold: config.clusterHealth.breakerFailureThreshold,
@@ -69,7 +82,9 @@ export async function createShaleWorker(config: WorkerConfig, options: CreateWor
     batchSettings: { sizes: sizeSettingsOf(config), sqlRunnerUri: config.sqlRunnerUri },
     heartbeatIntervalMs: config.worker.heartbeatIntervalMs,
   });
+  const versioning = await workerVersioning({ env });
   const worker = await Worker.create({
+    ...versioning.workerOptions,
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
@@ -80,7 +95,7 @@ export async function createShaleWorker(config: WorkerConfig, options: CreateWor
       (env.SHALE_WORKFLOW_BUNDLE
         ? { codePath: env.SHALE_WORKFLOW_BUNDLE }
         : await bundleShaleWorkflows()),
-    activities,
+    activities: { ...activities, ...createLogActivities({ clusters, livy }) },
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
     maxCachedWorkflows: config.worker.maxCachedWorkflows,
     maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
@@ -90,6 +105,7 @@ export async function createShaleWorker(config: WorkerConfig, options: CreateWor
   });
   return {
     worker,
+    versioning: versioning.summary,
     livy,
     async run() {
       try {
@@ -97,7 +113,7 @@ export async function createShaleWorker(config: WorkerConfig, options: CreateWor
       } finally {
         watcher.stop();
         emr?.close();
-        await livy.close();
+        await Promise.all([livy.close(), yarn.close()]);
         if (!options.connection) await connection.close();
       }
     },

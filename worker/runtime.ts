@@ -3,7 +3,7 @@
  * messages and the workflow's lifecycle events, and the Prometheus endpoint that exports
  * Temporal's core metrics beside Shale's (workflows/jobMetrics.ts, Livy request metrics).
  */
-import { pino, type Level } from 'pino';
+import { pino, type Level, type Logger } from 'pino';
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import type { LivyClientOptions } from '../activities/livy/client';
 
@@ -16,8 +16,20 @@ export interface RuntimeSettings {
   destination?: NodeJS.WritableStream;
 }
 
+let processLogger: Logger | undefined;
+
+/**
+ * The worker's own structured log (endpoint health, EMR discovery refusals): the Runtime's pino
+ * logger once installed, else warnings and worse to stderr (tests that build workers directly).
+ */
+export function workerLogger(): Logger {
+  processLogger ??= pino({ base: { service: 'shale-worker' }, level: 'warn' }, process.stderr);
+  return processLogger;
+}
+
 export function installWorkerRuntime(settings: RuntimeSettings): void {
   const log = pino({ base: { service: 'shale-worker' }, level: PINO_LEVEL[settings.logLevel] }, settings.destination ?? process.stderr);
+  processLogger = log;
   Runtime.install({
     logger: new DefaultLogger(settings.logLevel, (entry) => {
       const { sdkComponent, ...meta } = (entry.meta ?? {}) as Record<string, unknown>;

@@ -86,7 +86,7 @@ async function main(): Promise<void> {
     toYaml({
       temporal: { address: server.address, taskQueue: 'shale' },
       emr: { enabled: true, endpoint: moto.endpoint, region: MOTO_ENV.AWS_REGION, cacheTtlMs: 1000, stateCheckIntervalMs: 1000, requiredTags: DEMO_TAG },
-      livy: { pollIntervalMs: 500, unreachableGraceSeconds: 10 },
+      livy: { pollIntervalMs: 500, failoverAfterUnreachableSeconds: 10 },
       sqlRunnerUri: 's3://acme-platform/shale/sql_runner.py',
     }),
   );

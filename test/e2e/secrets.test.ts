@@ -80,7 +80,7 @@ beforeAll(async () => {
     'e2e-secrets',
     {
       // The stack's usual Livy settings, plus the env var that holds the auth header.
-      livy: { pollIntervalMs: 100, requestTimeoutMs: 1000, unreachableGraceSeconds: 2, authHeaderFromEnv: ENV_NAME },
+      livy: { pollIntervalMs: 100, requestTimeoutMs: 1000, failoverAfterUnreachableSeconds: 2, authHeaderFromEnv: ENV_NAME },
     },
     { env: { ...process.env, [ENV_NAME]: SECRET }, logSink: (entry) => logEntries.push(entry) },
   );

@@ -39,7 +39,7 @@ async function startWorker(mode: VersioningMode, buildId: string): Promise<void>
   const config = parseWorkerConfig({
     temporal: { address, taskQueue },
     clusters: [{ id: 'emr6-spark3', livyUrl: livy.url, sparkVersion: '3' }],
-    livy: { pollIntervalMs: 100, requestTimeoutMs: 1000, unreachableGraceSeconds: 2 },
+    livy: { pollIntervalMs: 100, requestTimeoutMs: 1000, failoverAfterUnreachableSeconds: 2 },
     worker: { heartbeatIntervalMs: 1000, shutdownGraceSeconds: 2 },
   });
   const env = { ...process.env, SHALE_WORKER_VERSIONING: mode, SHALE_DEPLOYMENT_NAME: deploymentName, SHALE_BUILD_ID: buildId };

@@ -93,7 +93,7 @@ beforeAll(async () => {
     'record-quiet',
     {
       clusters: [{ id: 'quiet', livyUrl: sims.quiet!.url, sparkVersion: '3' }],
-      livy: { pollIntervalMs: 4000, requestTimeoutMs: 1000, unreachableGraceSeconds: 2 },
+      livy: { pollIntervalMs: 4000, requestTimeoutMs: 1000, failoverAfterUnreachableSeconds: 2 },
     },
     { env: versionedEnv },
   );

@@ -47,7 +47,7 @@ export async function startStack(prefix: string, overrides: Partial<WorkerConfig
       { id: 'emr6-spark3', livyUrl: spark3.url, sparkVersion: '3', pool: 'default' },
     ],
     // Fresh states and quick failure detection for short simulated jobs.
-    livy: { pollIntervalMs: 100, requestTimeoutMs: 1000, unreachableGraceSeconds: 2 },
+    livy: { pollIntervalMs: 100, requestTimeoutMs: 1000, failoverAfterUnreachableSeconds: 2 },
     worker: { heartbeatIntervalMs: 1000, shutdownGraceSeconds: 2 },
     ...overrides,
   });

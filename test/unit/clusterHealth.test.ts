@@ -49,7 +49,7 @@ async function stack(
   const sims: Record<string, LivySimulator> = {};
   for (const id of ids) sims[id] = await startLivySimulator({ name: id, startingMs: 20, defaultDurationMs: 600_000 });
   const livy = new LivyClients({ requestTimeoutMs: 2_000, connectTimeoutMs: 500 });
-  const watcher = new BatchWatcher(livy, { pollIntervalMs: 20, unreachableGraceMs: 5_000 });
+  const watcher = new BatchWatcher(livy, { pollIntervalMs: 20 });
   let t = 1_700_000_000_000;
   const clock = { now: () => t, advance: (ms: number) => void (t += ms) };
   const breakers = new CircuitBreakers({ failureThreshold: opts.failureThreshold ?? 3, coolDownMs: COOL_DOWN_MS }, clock.now);

@@ -28,7 +28,7 @@ describe('parseWorkerConfig', () => {
       const config = parseWorkerConfig(raw);
       expect(config.temporal).toEqual({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'shale' });
       expect(config.clusters).toEqual([]);
-      expect(config.livy).toMatchObject({ requestTimeoutMs: 15_000, pollIntervalMs: 10_000, unreachableGraceSeconds: 120 });
+      expect(config.livy).toMatchObject({ requestTimeoutMs: 15_000, pollIntervalMs: 10_000 });
       expect(config.livy.authHeaderFromEnv).toBeUndefined();
       expect(config.sqlRunnerUri).toBe('s3://shale-artifacts/shale/sql_runner.py');
       expect(config.sizes).toEqual({});
@@ -59,7 +59,7 @@ describe('parseWorkerConfig', () => {
       { ...cluster, sparkVersion: '3', pool: 'batch', tags: { env: 'prod' } },
       { id: 'static.livy_2', livyUrl: 'https://livy.internal/gateway/livy/', tags: {} },
     ]);
-    expect(config.livy).toMatchObject({ requestTimeoutMs: 15_000, pollIntervalMs: 2_000, unreachableGraceSeconds: 120, authHeaderFromEnv: 'SHALE_LIVY_AUTH' });
+    expect(config.livy).toMatchObject({ requestTimeoutMs: 15_000, pollIntervalMs: 2_000, authHeaderFromEnv: 'SHALE_LIVY_AUTH' });
     // configured presets replace the defaults; the others stay
     const sizes = sizeSettingsOf(config);
     expect(sizes.SMALL.maxExecutors).toBe(4);

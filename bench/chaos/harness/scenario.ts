@@ -63,7 +63,7 @@ export interface ClusterEntry {
 }
 
 /** Livy settings for short simulated jobs: fresh states, quick failure detection. */
-export const CHAOS_LIVY = { pollIntervalMs: 250, requestTimeoutMs: 1000, unreachableGraceSeconds: 2, authHeaderFromEnv: SECRET_ENV } as const;
+export const CHAOS_LIVY = { pollIntervalMs: 250, requestTimeoutMs: 1000, failoverAfterUnreachableSeconds: 2, authHeaderFromEnv: SECRET_ENV } as const;
 
 export function chaosWorkerConfig(taskQueue: string, clusters: readonly ClusterEntry[], overrides: Partial<WorkerConfigInput> = {}): WorkerConfigInput {
   return {
