@@ -3,7 +3,7 @@
  * scripts, exit codes that say how the job ended (client/exitCodes.ts).
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { isTerminalJobState, parseJobSpec, type JobStatus } from '../contract';
+import { checkCancelArgs, isTerminalJobState, parseJobSpec, type JobStatus } from '../contract';
 import { CancelNotConfirmedError, IdempotencyConflictError, InvalidCancelError, InvalidSpecError, JobNotFoundError } from './errors';
 import { ExitCode, exitCodeForState } from './exitCodes';
 import { formatAudit, formatList, formatProgress, formatStatus } from './format';
@@ -156,10 +156,15 @@ export function buildProgram(): Command {
     .description('cancel a job (kills its batch); a finished job is left as it is')
     .argument('<job>', 'job ID')
     .option('--reason <text>', 'why (recorded on the job)')
-    .action(async (jobId: string, flags: { reason?: string }, cmd: Command) => {
+    .option('--request-id <id>', 'this request\'s id: sending the same id again is safe and gets the first answer (default: a new one)')
+    .option('--timeout <seconds>', 'keep trying through transient errors this long', wholeNumber(1), 30)
+    .action(async (jobId: string, flags: { reason?: string; requestId?: string; timeout: number }, cmd: Command) => {
       const opts = globals(cmd);
+      // Refuse what the workflow would refuse before connecting: a usage error, not a network one.
+      const checked = checkCancelArgs({ reason: flags.reason, requestId: flags.requestId });
+      if (!checked.ok) throw new InvalidCancelError(checked.error);
       await withClient(opts, async (client) => {
-        const answer = await client.cancel(jobId, { reason: flags.reason });
+        const answer = await client.cancel(jobId, { reason: flags.reason, requestId: flags.requestId, timeoutMs: flags.timeout * 1000 });
         print(opts.json, answer, () => (answer.accepted ? `cancel accepted (job was ${answer.state})` : answer.message));
       });
     });

@@ -2,17 +2,23 @@
  * ShaleClient: submit, watch and cancel Spark jobs. A thin layer over Temporal's client: the job
  * ID is the workflow ID, and everything the caller sees comes from the workflow.
  */
+import { randomUUID } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   Client,
   Connection,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
   type WorkflowExecutionDescription,
   type WorkflowHandle,
 } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
+import proto from '@temporalio/proto';
 import {
+  cancelSignal,
+  checkCancelArgs,
   diffSpecs,
   generatedJobId,
   IDEMPOTENCY_KEY_PATTERN,
@@ -26,13 +32,15 @@ import {
   statusQuery,
   WORKFLOW_TYPE,
   type CancelAnswer,
+  type CancelArgs,
   type JobSpec,
   type JobState,
   type JobStatus,
   type SparkJobInput,
 } from '../contract';
 import { auditTimeline, fetchJobHistories, type AuditEntry } from './audit';
-import { IdempotencyConflictError, InvalidSpecError, JobNotFoundError } from './errors';
+import { cancelUpdateId, DEFAULT_CANCEL_TIMEOUT_MS, isTransientError, NO_WORKER_UPDATE_TRY_MS, POLLER_SEEN_WITHIN_MS, retryDelayMs } from './cancelRequest';
+import { CancelNotConfirmedError, IdempotencyConflictError, InvalidCancelError, InvalidSpecError, JobNotFoundError } from './errors';
 import { buildListQuery, type ListFilter } from './listQuery';
 
 export interface ShaleClientOptions {
@@ -67,6 +75,23 @@ export interface JobSummary {
   requestedBy?: string;
   startedAt?: string;
   closedAt?: string;
+}
+
+export interface CancelOptions {
+  reason?: string;
+  requestedBy?: string;
+  /**
+   * The caller's id for this cancel request: a retry with the same id is the same request and gets
+   * the first answer (an HTTP request id, an Airflow task try). Default: a new UUID per call.
+   */
+  requestId?: string;
+  /** How long to keep trying through transient errors; default 30 s. */
+  timeoutMs?: number;
+}
+
+/** The answer, and the request id to retry with if the caller is unsure it arrived. */
+export interface CancelResult extends CancelAnswer {
+  requestId: string;
 }
 
 export interface WaitOptions {
@@ -198,21 +223,140 @@ export class ShaleClient {
     }
   }
 
-  /** Asks the job to stop. A finished job is left as it is, and the answer says how it ended. */
-  async cancel(jobId: string, options: { reason?: string; requestedBy?: string } = {}): Promise<CancelAnswer> {
-    const description = await this.describe(jobId);
-    const args = { reason: options.reason, requestedBy: options.requestedBy ?? this.identity };
-    if (description.status.name === 'RUNNING') {
+  /**
+   * Asks the job to stop. A finished job is left as it is, and the answer says how it ended.
+   *
+   * Idempotent end to end: the request carries an id (`requestId`, generated if not given) that
+   * names its Update, so sending the same request again, after a crash, a timeout or a lost answer,
+   * gets the first answer back rather than making a second request. Transient errors are retried
+   * until `timeoutMs`; a run that ended meanwhile is answered from the job's final status, as
+   * accepted if its record shows this request was the accepted cancel. With no worker polling the
+   * job's task queue (and no answer to a short Update try), the cancel is left as a signal (durable;
+   * carried out when a worker runs the job) and the answer says so within seconds rather than
+   * waiting for a worker that is not there.
+   */
+  async cancel(jobId: string, options: CancelOptions = {}): Promise<CancelResult> {
+    const requestId = options.requestId ?? randomUUID();
+    const checked = checkCancelArgs({ reason: options.reason, requestedBy: options.requestedBy ?? this.identity, requestId });
+    if (!checked.ok) throw new InvalidCancelError(checked.error);
+    const args = checked.value;
+    const updateId = cancelUpdateId(requestId);
+    const timeoutMs = options.timeoutMs ?? DEFAULT_CANCEL_TIMEOUT_MS;
+    const deadline = Date.now() + timeoutMs;
+    for (let attempt = 0; ; attempt++) {
       try {
-        return await this.handle(jobId).executeUpdate(requestCancelUpdate, { args: [args] });
+        return { ...(await this.cancelOnce(jobId, args, updateId, deadline)), requestId };
       } catch (err) {
-        // The job ended between describe and update: fall through and report how.
-        const now = await this.describe(jobId);
-        if (now.status.name === 'RUNNING') throw err;
+        if (!isTransientError(err)) throw err;
+        const delay = retryDelayMs(attempt);
+        if (Date.now() + delay >= deadline) {
+          throw new CancelNotConfirmedError(jobId, requestId, timeoutMs, err);
+        }
+        await sleep(delay);
       }
     }
-    const status = await this.status(jobId);
+  }
+
+  /** One pass: look at the job's current run, then send the Update to exactly that run. */
+  private async cancelOnce(jobId: string, args: CancelArgs, updateId: string, deadline: number): Promise<CancelAnswer> {
+    for (;;) {
+      const run = await this.describe(jobId);
+      if (run.status.name !== 'RUNNING') return this.answerFromEnd(run, args.requestId!, updateId);
+      // With no worker seen polling, the Update gets a short try only (the poller list can lag a
+      // worker that just started), then the cancel is left as a signal.
+      const workerSeen = await this.hasLiveWorker(run);
+      const callDeadline = workerSeen ? deadline : Math.min(deadline, Date.now() + NO_WORKER_UPDATE_TRY_MS);
+      try {
+        // Pinned to the run just described: a cancel is for the run the caller saw, never for a later
+        // run of the same job ID (a job re-run by its idempotency key).
+        return await this.temporal.withDeadline(callDeadline, () =>
+          this.temporal.workflow.getHandle(jobId, run.runId).executeUpdate(requestCancelUpdate, { args: [args], updateId }),
+        );
+      } catch (err) {
+        if (!workerSeen && isTransientError(err)) return this.cancelWithoutWorker(run, args);
+        // "workflow execution already completed" (NotFound), or an Update that the run's end overtook
+        // (WorkflowUpdateFailedError): look again. If the same run is still running, the workflow
+        // itself refused the request, and that is the answer to report.
+        if (!(err instanceof WorkflowNotFoundError || err instanceof WorkflowUpdateFailedError)) throw err;
+        const now = await this.describe(jobId);
+        if (now.runId === run.runId && now.status.name === 'RUNNING') throw err;
+        if (Date.now() >= deadline) throw err;
+      }
+    }
+  }
+
+  /**
+   * The answer for a run that has ended: accepted when its own record says this request was the
+   * accepted cancel (the status's cancel request id, or the Update's completion in its history),
+   * else how it ended.
+   */
+  private async answerFromEnd(run: WorkflowExecutionDescription, requestId: string, updateId: string): Promise<CancelAnswer> {
+    const handle = this.handle(run.workflowId);
+    const status = await this.finalStatus(handle, run);
+    const cancel = status.cancel;
+    if (cancel?.requestId === requestId) {
+      const state = (cancel.stateAtAcceptance ?? status.state) as JobState;
+      return { accepted: true, state, message: `cancel accepted while ${state}` };
+    }
+    const recorded = await this.recordedUpdateAnswer(run, updateId);
+    if (recorded) return recorded;
     return { accepted: false, state: status.state, message: `the job already ended ${status.state}; nothing to cancel` };
+  }
+
+  /** The answer a run's history holds for this Update ID, if the run completed it successfully. */
+  private async recordedUpdateAnswer(run: WorkflowExecutionDescription, updateId: string): Promise<CancelAnswer | undefined> {
+    const history = await this.temporal.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
+    for (const event of history.events ?? []) {
+      const completed = event.workflowExecutionUpdateCompletedEventAttributes;
+      if (completed?.meta?.updateId !== updateId) continue;
+      const payload = completed.outcome?.success?.payloads?.[0];
+      return payload ? defaultPayloadConverter.fromPayload<CancelAnswer>(payload) : undefined;
+    }
+    return undefined;
+  }
+
+  /**
+   * Whether a worker that can run this run has polled its task queue recently: any worker, or for a
+   * run pinned to a build (Worker Versioning), a worker of that build. If the question cannot be
+   * asked (e.g. no permission), the answer is yes and the Update is tried as usual.
+   */
+  private async hasLiveWorker(run: WorkflowExecutionDescription): Promise<boolean> {
+    let pollers: proto.temporal.api.taskqueue.v1.IPollerInfo[];
+    try {
+      const response = await this.temporal.workflowService.describeTaskQueue({
+        namespace: this.temporal.options.namespace,
+        taskQueue: { name: run.taskQueue, kind: proto.temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+        taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+      });
+      pollers = response.pollers ?? [];
+    } catch {
+      return true;
+    }
+    const buildId = pinnedBuildId(run);
+    const now = Date.now();
+    return pollers.some((p) => {
+      if (buildId && (p.deploymentOptions?.buildId ?? p.workerVersionCapabilities?.buildId) !== buildId) return false;
+      // Seconds come as a protobuf Long (or a number); its string form converts either.
+      const seen = p.lastAccessTime?.seconds != null ? Number(String(p.lastAccessTime.seconds)) * 1000 : undefined;
+      return seen === undefined || now - seen < POLLER_SEEN_WITHIN_MS;
+    });
+  }
+
+  /**
+   * No worker to run an Update: the cancel goes in as a signal, which Temporal keeps in the job's
+   * history until a worker runs it (the workflow dedups it by request id like the Update).
+   */
+  private async cancelWithoutWorker(run: WorkflowExecutionDescription, args: CancelArgs): Promise<CancelAnswer> {
+    await this.temporal.workflow.getHandle(run.workflowId, run.runId).signal(cancelSignal, args);
+    const state = (run.typedSearchAttributes.get(SA.state) as JobState | undefined) ?? 'QUEUED';
+    const buildId = pinnedBuildId(run);
+    return {
+      accepted: false,
+      state,
+      message:
+        `no worker${buildId ? ` of build ${buildId} (the job is pinned to it)` : ''} polls task queue "${run.taskQueue}": ` +
+        'the cancel was sent as a signal and will be carried out when a worker runs the job (shale status shows it then)',
+    };
   }
 
   /**
@@ -308,6 +452,16 @@ export class ShaleClient {
     const parsed = parseJobSpec(input.spec);
     return parsed.ok ? parsed.spec : undefined;
   }
+}
+
+/** The build a run must be run by when it is pinned (Worker Versioning), else undefined. */
+export function pinnedBuildId(run: Pick<WorkflowExecutionDescription, 'raw'>): string | undefined {
+  const info = run.raw.workflowExecutionInfo?.versioningInfo;
+  if (!info) return undefined;
+  const override = info.versioningOverride?.pinned?.version?.buildId;
+  if (override) return override;
+  const pinned = info.behavior === proto.temporal.api.enums.v1.VersioningBehavior.VERSIONING_BEHAVIOR_PINNED;
+  return pinned ? (info.deploymentVersion?.buildId ?? undefined) : undefined;
 }
 
 export function specSummary(spec: JobSpec): string {

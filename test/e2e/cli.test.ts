@@ -79,6 +79,25 @@ describe('the shale CLI end to end', () => {
     expect(stack.spark3.requests({ method: 'DELETE', name: `${jobId}-a1` })).toHaveLength(1);
   });
 
+  it('two `shale cancel`s at once both exit 0, one accepted; repeating a request by --request-id after the end gets its first answer', async () => {
+    const { jobId } = await stack.client.submit({ ...simSpec('cli-double-cancel', { 'shale.sim.durationMs': '600000' }), team: 'e2e-cli' });
+    await vi.waitFor(async () => expect((await stack.client.status(jobId)).state).toBe('RUNNING'), { timeout: 20_000, interval: 100 });
+    const [a, b] = await Promise.all([
+      shale('--json', 'cancel', jobId, '--reason', 'first', '--request-id', 'cli-req-a'),
+      shale('--json', 'cancel', jobId, '--reason', 'second', '--request-id', 'cli-req-b'),
+    ]);
+    expect([a.code, b.code, a.stderr, b.stderr]).toEqual([0, 0, '', '']);
+    const answers = [JSON.parse(a.stdout), JSON.parse(b.stdout)] as { accepted: boolean; requestId: string }[];
+    expect(answers.map((x) => x.requestId)).toEqual(['cli-req-a', 'cli-req-b']);
+    expect(answers.filter((x) => x.accepted)).toHaveLength(1);
+    expect((await stack.client.wait(jobId, { pollIntervalMs: 100 })).state).toBe('CANCELLED');
+    const winner = answers.find((x) => x.accepted)!;
+    const again = await shale('--json', 'cancel', jobId, '--request-id', winner.requestId);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ accepted: true, state: 'RUNNING', requestId: winner.requestId });
+    expect(stack.spark3.requests({ method: 'DELETE', name: `${jobId}-a1` })).toHaveLength(1);
+  });
+
   it('cancels through `temporal workflow signal` too', async () => {
     const { jobId } = await stack.client.submit({ ...simSpec('cli-signal', { 'shale.sim.durationMs': '600000' }), team: 'e2e-cli' });
     await vi.waitFor(async () => expect((await stack.client.status(jobId)).state).toBe('RUNNING'), { timeout: 20_000, interval: 100 });
