@@ -15,6 +15,7 @@ import { CHAOS_SIZES, type Mode } from './sizes';
 import { ChaosStack } from './harness/stack';
 import { runScenario, type ScenarioDefinition, type ScenarioResult } from './harness/runner';
 import { SECRET_ENV, SECRET_VALUE } from './harness/secrets';
+import { selfCheck } from './harness/selfCheck';
 import { formatFailures, formatTable, scenarioPassed, tableRows } from './report';
 import { SCENARIOS } from './scenarios';
 
@@ -31,6 +32,13 @@ if (unknown.length) {
 }
 const selected: readonly ScenarioDefinition[] = only.length ? SCENARIOS.filter((s) => only.includes(s.name)) : SCENARIOS;
 const size = CHAOS_SIZES[mode];
+
+// The checks must be able to fail before their passing means anything.
+const blind = selfCheck();
+if (blind.length) {
+  console.error(`chaos: the invariant checks miss planted violations:\n  ${blind.join('\n  ')}`);
+  process.exit(2);
+}
 
 // The workers are configured with livy.authHeaderFromEnv = SHALE_LIVY_AUTH and inherit it from here.
 process.env[SECRET_ENV] = SECRET_VALUE;

@@ -17,7 +17,8 @@ export interface ChaosSizes {
   cancelMatrix: { repeat: number };
   hostileSpecs: { cases: number; workflows: number };
   hostilePayloads: { jobs: number; payloadsPerHandler: number };
-  secrets: { jobs: number };
+  /** CLI commands (status, status --json, audit, logs) are run on this many of the four jobs. */
+  secrets: { cliJobs: number };
 }
 
 const outageMs = (fallbackSeconds: number) => 1000 * Number(process.env.CHAOS_OUTAGE_SECONDS ?? fallbackSeconds);
@@ -35,7 +36,7 @@ export const CHAOS_SIZES: Record<Mode, ChaosSizes> = {
     cancelMatrix: { repeat: 3 },
     hostileSpecs: { cases: 10_000, workflows: 200 },
     hostilePayloads: { jobs: 6, payloadsPerHandler: 200 },
-    secrets: { jobs: 4 },
+    secrets: { cliJobs: 4 },
   },
   quick: {
     workerKills: { jobs: 24, killEveryMs: 10_000, kills: 2, workers: 2 },
@@ -50,6 +51,6 @@ export const CHAOS_SIZES: Record<Mode, ChaosSizes> = {
     cancelMatrix: { repeat: 1 },
     hostileSpecs: { cases: 500, workflows: 24 },
     hostilePayloads: { jobs: 2, payloadsPerHandler: 20 },
-    secrets: { jobs: 4 },
+    secrets: { cliJobs: 2 },
   },
 };

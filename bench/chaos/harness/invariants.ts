@@ -177,7 +177,7 @@ function liveAttempts(ctx: ScenarioContext): Tally {
     overlaps.set(o.jobId, list);
   }
   const orphans = new Map<string, string[]>();
-  for (const life of ctx.observer.liveNow()) {
+  for (const life of ctx.observer.liveAtEnd) {
     const owner = jobOfBatch(life.name);
     const job = owner && ctx.jobs.get(owner.jobId);
     if (!job?.status || !isTerminalJobState(job.status.state)) continue;

@@ -140,6 +140,15 @@ export class LivyObserver {
     return [...this.lives.values()].filter((l) => !l.gone && LIVE_BATCH_STATES.has(l.lastState) && this.isOpen(l.sim));
   }
 
+  /** What was live once every job had ended (taken before the simulators are closed); empty until then. */
+  liveAtEnd: BatchLife[] = [];
+
+  /** Samples once more and keeps what is live now as `liveAtEnd`. */
+  takeFinalSample(): void {
+    this.sample();
+    this.liveAtEnd = this.liveNow().map((l) => ({ ...l }));
+  }
+
   all(): BatchLife[] {
     return [...this.lives.values()];
   }

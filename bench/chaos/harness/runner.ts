@@ -118,7 +118,7 @@ export async function runScenario(def: ScenarioDefinition, stack: ChaosStack, mo
     // Jobs need a worker to end, and a running job's status is a query.
     if (!ctx.hasLiveWorker() && ctx.jobs.size > 0) await ctx.startWorker();
     stillOpen = await drain(ctx, def.drainTimeoutMs(size));
-    ctx.observer.sample();
+    ctx.observer.takeFinalSample();
     ctx.step(`collecting ${ctx.jobs.size} job(s)${stillOpen ? `; ${stillOpen} still open` : ''}`);
     await collect(ctx, surfaces);
     for (const job of ctx.jobs.values()) {

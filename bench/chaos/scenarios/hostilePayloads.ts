@@ -4,7 +4,7 @@
  * nothing written to history), a bad signal is ignored, a query answers; the job goes on running,
  * no workflow task fails, and a correct cancel sent afterwards still works.
  */
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import type { ScenarioDefinition } from '../harness/runner';
 import { chaosWorkerConfig, type ScenarioContext } from '../harness/scenario';
@@ -57,6 +57,10 @@ async function junkOne(ctx: ScenarioContext, jobId: string, junk: unknown, n: nu
       ctx.check('junk Update rejected', false, `${what}: no answer within ${ANSWER_WITHIN_MS / 1000} s (the job no longer answers)`);
       return false;
     }
+    if (err instanceof WorkflowNotFoundError) {
+      // The junk (this signal or an earlier one) ended the job: reported by "job still RUNNING after the junk".
+      return false;
+    }
     ctx.check('junk Update rejected', err instanceof WorkflowUpdateFailedError, `${what}: ${(err as Error).name}: ${(err as Error).message.slice(0, 80)}`);
   }
   try {
@@ -88,7 +92,7 @@ export const hostilePayloads: ScenarioDefinition = {
     for (const [j, jobId] of ids.entries()) {
       for (const junk of samples(junkCancelArgs, payloadsPerHandler, SEED + j * 1000)) {
         if (!(await junkOne(ctx, jobId, junk, n++))) {
-          ctx.step(`${jobId} stopped answering after junk ${shown(junk)}; no more junk for it`);
+          ctx.step(`${jobId} stopped answering or ended after junk ${shown(junk)}; no more junk for it`);
           break;
         }
       }

@@ -72,7 +72,16 @@ export const emrGoneLivyAnswers: ScenarioDefinition = {
       await createCluster(emr, { name: 'chaos-b', releaseLabel: 'emr-6.15.0', livyUrl: b.url, pool: 'emr-chaos', tags });
       await ctx.startWorker(
         chaosWorkerConfig(ctx.taskQueue, [], {
-          emr: { enabled: true, endpoint: moto.endpoint, region: MOTO_ENV.AWS_REGION, cacheTtlMs: 500, stateCheckIntervalMs: 500, requiredTags: tags },
+          emr: {
+            enabled: true,
+            endpoint: moto.endpoint,
+            region: MOTO_ENV.AWS_REGION,
+            cacheTtlMs: 500,
+            stateCheckIntervalMs: 500,
+            requiredTags: tags,
+            // The simulators listen on loopback; tag URLs are taken only if allowed.
+            tagUrlAllowlist: ['http://127.0.0.1:*'],
+          },
         }),
       );
       const ids = await jobsOnA(ctx, a, b, jobsPerCase, 20_000, { pool: 'emr-chaos' });
