@@ -1,6 +1,7 @@
 /**
- * Watches the batches every simulator of a scenario holds, so the suite can tell when each attempt
- * was live (starting, running, recovering) and catch two attempts of one job live at the same time,
+ * Watches the batches every simulator of a scenario holds, and the YARN apps they run, so the suite
+ * can tell when each attempt was live (an app not yet FINISHED/FAILED/KILLED; without a YARN side, a
+ * batch starting, running or recovering) and catch two attempts of one job live at the same time,
  * or an attempt still live after its job ended. Sampling, in this process, every `intervalMs`.
  */
 import type { LivySimulator } from '../../../dev/livy-sim';
@@ -31,9 +32,35 @@ function heldBatches(sim: LivySimulator): HeldBatch[] {
   throw new Error('chaos observer: cannot list the simulator\'s batches (no LivySimulator.batches() and no store)');
 }
 
+interface YarnAppView {
+  id: string;
+  name: string;
+  tags: readonly string[];
+  state: string;
+}
+
+const FINAL_YARN_STATES: ReadonlySet<string> = new Set(['FINISHED', 'FAILED', 'KILLED']);
+
+/** The cluster's YARN applications, where the simulator has a YARN side (apps outlive Livy's record). */
+function yarnApps(sim: LivySimulator): YarnAppView[] | undefined {
+  const open = sim as unknown as { yarnApps?: () => YarnAppView[]; yarn?: { all?: () => YarnAppView[] } };
+  if (typeof open.yarnApps === 'function') return open.yarnApps();
+  if (typeof open.yarn?.all === 'function') return open.yarn.all();
+  return undefined;
+}
+
+/** The attempt an app runs: its name, else the tag Shale gives it (`spark.yarn.tags` = the attempt name). */
+function attemptOfApp(app: YarnAppView): string | undefined {
+  if (jobOfBatch(app.name)) return app.name;
+  return app.tags.find((t) => jobOfBatch(t) !== undefined && !/^livy-batch-/.test(t));
+}
+
 export interface BatchLife {
   sim: string;
+  /** Livy's batch id; -1 for a YARN app. */
   id: number;
+  /** Set for a YARN app (its attempt name comes from its name or tag). */
+  appId?: string;
   name: string | null;
   firstSeen: number;
   lastSeen: number;
@@ -89,6 +116,33 @@ export class LivyObserver {
     const seen = new Set<string>();
     for (const { label, sim, open } of this.sims) {
       if (!open) continue;
+      const apps = yarnApps(sim);
+      if (apps) {
+        // The truth about what runs: YARN. An app Livy forgot (expired, crashed) may still run.
+        for (const app of apps) {
+          const name = attemptOfApp(app) ?? null;
+          const key = `${label}|yarn|${app.id}`;
+          seen.add(key);
+          let life = this.lives.get(key);
+          if (!life) {
+            life = { sim: label, id: -1, appId: app.id, name, firstSeen: now, lastSeen: now, lastState: app.state, gone: false };
+            this.lives.set(key, life);
+          }
+          life.lastSeen = now;
+          life.lastState = app.state;
+          life.gone = false;
+          if (!FINAL_YARN_STATES.has(app.state)) {
+            life.firstLive ??= now;
+            life.lastLive = now;
+            const job = jobOfBatch(name);
+            if (job) {
+              const names = liveByJob.get(job.jobId) ?? new Set<string>();
+              names.add(name!);
+              liveByJob.set(job.jobId, names);
+            }
+          }
+        }
+      }
       for (const batch of heldBatches(sim)) {
         const key = `${label}|${batch.id}|${batch.name}`;
         seen.add(key);
@@ -104,7 +158,8 @@ export class LivyObserver {
           life.firstLive ??= now;
           life.lastLive = now;
           const job = jobOfBatch(batch.name);
-          if (job) {
+          // Without a YARN side, Livy's batches are all there is to go by.
+          if (job && !apps) {
             const names = liveByJob.get(job.jobId) ?? new Set<string>();
             names.add(batch.name!);
             liveByJob.set(job.jobId, names);
@@ -125,19 +180,24 @@ export class LivyObserver {
     return [...this.overlapsByKey.values()];
   }
 
-  /** Every batch seen with this name (a name can come back after a restart), oldest first. */
+  /** Every Livy batch seen with this name (a name can come back after a restart), oldest first. */
   lifeOf(name: string): BatchLife[] {
-    return [...this.lives.values()].filter((l) => l.name === name).sort((a, b) => a.firstSeen - b.firstSeen);
+    return [...this.lives.values()].filter((l) => l.name === name && l.appId === undefined).sort((a, b) => a.firstSeen - b.firstSeen);
   }
 
-  /** Whether a batch by this name was live at `t` (to the sampling interval's precision). */
+  /** Every YARN app seen running this attempt, oldest first. */
+  appsOf(name: string): BatchLife[] {
+    return [...this.lives.values()].filter((l) => l.name === name && l.appId !== undefined).sort((a, b) => a.firstSeen - b.firstSeen);
+  }
+
+  /** Whether a batch (or app) by this name was live at `t` (to the sampling interval's precision). */
   wasLiveAt(name: string, t: number): boolean {
-    return this.lifeOf(name).some((l) => l.firstLive !== undefined && l.firstLive <= t + this.intervalMs && t - this.intervalMs <= l.lastLive!);
+    return [...this.lifeOf(name), ...this.appsOf(name)].some((l) => l.firstLive !== undefined && l.firstLive <= t + this.intervalMs && t - this.intervalMs <= l.lastLive!);
   }
 
   /** Batches live at the latest sample. */
   liveNow(): BatchLife[] {
-    return [...this.lives.values()].filter((l) => !l.gone && LIVE_BATCH_STATES.has(l.lastState) && this.isOpen(l.sim));
+    return [...this.lives.values()].filter((l) => !l.gone && this.isOpen(l.sim) && (l.appId ? !FINAL_YARN_STATES.has(l.lastState) : LIVE_BATCH_STATES.has(l.lastState)));
   }
 
   /** What was live once every job had ended (taken before the simulators are closed); empty until then. */

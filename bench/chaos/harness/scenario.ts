@@ -58,12 +58,21 @@ export interface ChaosWorker {
 export interface ClusterEntry {
   id: string;
   livyUrl: string;
+  resourceManagerUrl?: string;
   sparkVersion?: '2' | '3';
   pool?: string;
 }
 
-/** Livy settings for short simulated jobs: fresh states, quick failure detection. */
-export const CHAOS_LIVY = { pollIntervalMs: 250, requestTimeoutMs: 1000, failoverAfterUnreachableSeconds: 2, authHeaderFromEnv: SECRET_ENV } as const;
+/** A static cluster on a simulator: Livy and YARN's ResourceManager answer on its port. */
+export function simCluster(id: string, sim: LivySimulator, pool = 'default'): ClusterEntry {
+  return { id, livyUrl: sim.url, resourceManagerUrl: sim.url, sparkVersion: '3', pool };
+}
+
+/**
+ * Livy settings for short simulated jobs: fresh states, quick timeouts. No failover bound: an
+ * unreachable Livy is waited for (the unreachable-failover scenario sets one).
+ */
+export const CHAOS_LIVY = { pollIntervalMs: 250, requestTimeoutMs: 1000, authHeaderFromEnv: SECRET_ENV } as const;
 
 export function chaosWorkerConfig(taskQueue: string, clusters: readonly ClusterEntry[], overrides: Partial<WorkerConfigInput> = {}): WorkerConfigInput {
   return {
@@ -112,11 +121,16 @@ export class ScenarioContext {
     process.stderr.write(`chaos [${this.name} +${t}s] ${what}\n`);
   }
 
-  /** A simulated Livy server (one per cluster), watched by the observer and closed after the scenario. */
-  async livy(label: string, options: LivySimulatorOptions = {}): Promise<LivySimulator> {
+  /**
+   * A simulated Livy server (one per cluster), watched by the observer and closed after the scenario.
+   * It holds `foreign` long-running batches of another Livy client from the start (default 1), which
+   * Shale must never touch.
+   */
+  async livy(label: string, options: LivySimulatorOptions = {}, { foreign = 1 } = {}): Promise<LivySimulator> {
     const sim = await startLivySimulator({ name: label, startingMs: 100, defaultDurationMs: 1000, maxInFlightSubmits: 10_000, ...options });
     this.sims.push({ label, sim });
     this.observer.watch(label, sim);
+    for (let i = 0; i < foreign; i++) await this.foreignPost(sim, `foreign-${label}-${i}`);
     return sim;
   }
 

@@ -53,9 +53,19 @@ export function selfCheck(): string[] {
     { id: 6, name: 'foreign-0', state: 'running' },
   ];
   const sim = { batches: () => held, requests: () => requests } as unknown as LivySimulator;
+  // A cluster with a YARN side: Livy forgot yarn-a1 (a crash), but its app still runs beside yarn-a2.
+  const yarnSim = {
+    batches: () => [{ id: 0, name: 'yarn-a2', state: 'running' }],
+    yarnApps: () => [
+      { id: 'application_1_0001', name: 'yarn-a1', tags: ['yarn-a1', 'livy-batch-0-x'], state: 'RUNNING' },
+      { id: 'application_1_0002', name: 'yarn-a2', tags: ['yarn-a2', 'livy-batch-0-y'], state: 'RUNNING' },
+    ],
+    requests: () => [req('POST', 'yarn-a1', 201, 0), req('POST', 'yarn-a2', 201, 0)],
+  } as unknown as LivySimulator;
   const ctx = new ScenarioContext('self-check', 'quick', undefined as never, undefined as never, 'self-check', undefined as never);
-  ctx.sims.push({ label: 'x', sim });
+  ctx.sims.push({ label: 'x', sim }, { label: 'y', sim: yarnSim });
   ctx.observer.watch('x', sim);
+  ctx.observer.watch('y', yarnSim);
   ctx.observer.sample();
   held = held.filter((b) => b.name !== 'foreign-0');
   ctx.observer.takeFinalSample();
@@ -66,6 +76,7 @@ export function selfCheck(): string[] {
     ['del', 'SUCCEEDED', 'SUCCEEDED', [{ n: 1, outcome: 'SUCCEEDED', batchId: 2 }]],
     ['two', 'SUCCEEDED', 'SUCCEEDED', [{ n: 1, outcome: 'INFRA_FAILED', batchId: 3 }, { n: 2, outcome: 'SUCCEEDED', batchId: 4 }]],
     ['state', 'FAILED', 'SUCCEEDED', [{ n: 1, outcome: 'APP_FAILED', batchId: 5 }]],
+    ['yarn', 'SUCCEEDED', 'SUCCEEDED', [{ n: 1, outcome: 'INFRA_FAILED', batchId: 0 }, { n: 2, outcome: 'SUCCEEDED', batchId: 0 }]],
   ];
   for (const [jobId, state, expected, attempts] of jobs) {
     ctx.track(jobId, { label: 'self-check', expect: [expected] }).status = status(jobId, state, attempts);
@@ -76,7 +87,8 @@ export function selfCheck(): string[] {
     finalStates: 1,
     postsPerAttempt: 1,
     deletes: 1,
-    oneLiveAttempt: 1,
+    // two-a1/two-a2 in Livy, yarn-a1/yarn-a2 in YARN (Livy alone shows one).
+    oneLiveAttempt: 2,
     foreignUntouched: 1,
     secretLeaks: 1,
     checks: 1,

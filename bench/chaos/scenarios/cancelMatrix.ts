@@ -6,7 +6,7 @@
 import type { CancelVia } from '../../../contract';
 import { until } from '../../pacing';
 import type { ScenarioDefinition } from '../harness/runner';
-import { chaosWorkerConfig, type JobPlan, type ScenarioContext } from '../harness/scenario';
+import { chaosWorkerConfig, simCluster, type JobPlan, type ScenarioContext } from '../harness/scenario';
 import { chaosSpec, sendCancel, waitForJob } from './common';
 
 const VIAS: readonly CancelVia[] = ['signal', 'update', 'workflow-cancel'];
@@ -126,9 +126,9 @@ export const cancelMatrix: ScenarioDefinition = {
     slow.setFaults({ postAnswerDelayMs: POST_ANSWER_DELAY_MS });
     await ctx.startWorker(
       chaosWorkerConfig(ctx.taskQueue, [
-        { id: 'main', livyUrl: main.url, sparkVersion: '3', pool: 'default' },
-        { id: 'down', livyUrl: down.url, sparkVersion: '3', pool: 'default' },
-        { id: 'slow-post', livyUrl: slow.url, sparkVersion: '3', pool: 'default' },
+        simCluster('main', main),
+        simCluster('down', down),
+        simCluster('slow-post', slow),
       ]),
     );
     const all = moments(() => slow);

@@ -5,7 +5,7 @@
  */
 import { pool } from '../../pacing';
 import type { ScenarioDefinition } from '../harness/runner';
-import { chaosWorkerConfig } from '../harness/scenario';
+import { chaosWorkerConfig, simCluster } from '../harness/scenario';
 import { chaosSpec, randomInt, waitAllRunning } from './common';
 
 export const doubleCancel: ScenarioDefinition = {
@@ -15,7 +15,7 @@ export const doubleCancel: ScenarioDefinition = {
   async run(ctx) {
     const { jobs, maxGapMs } = ctx.size.doubleCancel;
     const sim = await ctx.livy('double');
-    await ctx.startWorker(chaosWorkerConfig(ctx.taskQueue, [{ id: 'double', livyUrl: sim.url, sparkVersion: '3', pool: 'default' }]));
+    await ctx.startWorker(chaosWorkerConfig(ctx.taskQueue, [simCluster('double', sim)]));
     const ids: string[] = [];
     for (let i = 0; i < jobs; i++) {
       ids.push(await ctx.submit(chaosSpec(`double-${i}`, { 'shale.sim.durationMs': '600000' }), { label: 'cancelled twice', expect: ['CANCELLED'] }));

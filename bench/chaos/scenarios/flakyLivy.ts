@@ -4,7 +4,7 @@
  */
 import { paced } from '../../pacing';
 import type { ScenarioDefinition } from '../harness/runner';
-import { chaosWorkerConfig } from '../harness/scenario';
+import { chaosWorkerConfig, simCluster } from '../harness/scenario';
 import { chaosSpec, pick, randomInt, waitForJob, isRunning } from './common';
 
 export const flakyLivy: ScenarioDefinition = {
@@ -18,7 +18,7 @@ export const flakyLivy: ScenarioDefinition = {
     await ctx.startWorker(
       chaosWorkerConfig(
         ctx.taskQueue,
-        sims.map((s, i) => ({ id: `flaky-${i}`, livyUrl: s.url, sparkVersion: '3' as const, pool: 'default' })),
+        sims.map((s, i) => simCluster(`flaky-${i}`, s)),
       ),
     );
     const kinds = ['success', 'app-retry', 'success', 'cancel'] as const;

@@ -1,11 +1,11 @@
 /**
  * Issue 9 item 3: the worker is down while a batch succeeds, and Livy then forgets it (its retain
- * time is short here). When a worker comes back, the job must take the app's real outcome (from
+ * time runs out: the simulator's expireFinished). When a worker comes back, the job must take the app's real outcome (from
  * YARN's ResourceManager, by the attempt's tag) and end SUCCEEDED with one attempt: a succeeded
  * app is never run again.
  */
 import type { ScenarioDefinition } from '../harness/runner';
-import { chaosWorkerConfig } from '../harness/scenario';
+import { chaosWorkerConfig, simCluster } from '../harness/scenario';
 import { chaosSpec, waitAllRunning } from './common';
 import { until } from '../../pacing';
 
@@ -15,9 +15,8 @@ export const forgottenBatch: ScenarioDefinition = {
   drainTimeoutMs: () => 90_000,
   async run(ctx) {
     const { jobs } = ctx.size.forgotten;
-    // Finished batches are collected 2 s after they end (Livy's default is 10 minutes).
-    const sim = await ctx.livy('forget', { retainMs: 2_000 });
-    const worker = await ctx.startWorker(chaosWorkerConfig(ctx.taskQueue, [{ id: 'forget', livyUrl: sim.url, sparkVersion: '3', pool: 'default' }]));
+    const sim = await ctx.livy('forget');
+    const worker = await ctx.startWorker(chaosWorkerConfig(ctx.taskQueue, [simCluster('forget', sim)]));
     const ids: string[] = [];
     for (let i = 0; i < jobs; i++) {
       ids.push(await ctx.submit(chaosSpec(`forget-${i}`, { 'shale.sim.durationMs': '600000' }), { label: 'succeeded while no worker watched', expect: ['SUCCEEDED'], maxAttempts: 1 }));
@@ -26,6 +25,8 @@ export const forgottenBatch: ScenarioDefinition = {
     ctx.step('worker down; the batches succeed and Livy forgets them');
     await ctx.stopWorker(worker, 'SIGTERM');
     for (const id of ids) sim.finish(`${id}-a1`, 'success');
+    // Livy's retain time (10 minutes by default) runs out now; YARN still knows how the apps ended.
+    sim.expireFinished();
     await until(
       'Livy to forget the finished batches',
       () => {

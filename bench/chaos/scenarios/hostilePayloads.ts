@@ -7,7 +7,7 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import type { ScenarioDefinition } from '../harness/runner';
-import { chaosWorkerConfig, type ScenarioContext } from '../harness/scenario';
+import { chaosWorkerConfig, simCluster, type ScenarioContext } from '../harness/scenario';
 import { chaosSpec, queryStatus, waitAllRunning } from './common';
 import { junkCancelArgs, samples, SEED } from './hostileInput';
 import { until } from '../../pacing';
@@ -81,7 +81,7 @@ export const hostilePayloads: ScenarioDefinition = {
   async run(ctx) {
     const { jobs, payloadsPerHandler } = ctx.size.hostilePayloads;
     const sim = await ctx.livy('payloads');
-    await ctx.startWorker(chaosWorkerConfig(ctx.taskQueue, [{ id: 'payloads', livyUrl: sim.url, sparkVersion: '3', pool: 'default' }]));
+    await ctx.startWorker(chaosWorkerConfig(ctx.taskQueue, [simCluster('payloads', sim)]));
     const ids: string[] = [];
     for (let i = 0; i < jobs; i++) {
       ids.push(await ctx.submit(chaosSpec(`payloads-${i}`, { 'shale.sim.durationMs': '600000' }), { label: 'junk, then a real cancel', expect: ['CANCELLED'] }));

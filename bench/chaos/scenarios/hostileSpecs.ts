@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { formatFieldErrors, parseJobSpec, specFingerprint, type JobSpec, type SparkJobInput } from '../../../contract';
 import { TERMINAL_JOB_STATES } from '../../../contract/states';
 import type { ScenarioDefinition } from '../harness/runner';
-import { chaosWorkerConfig, type ScenarioContext } from '../harness/scenario';
+import { chaosWorkerConfig, simCluster, type ScenarioContext } from '../harness/scenario';
 import { hostileSpec, samples, SEED, type HostileSpec } from './hostileInput';
 
 /** What is wrong with how the edge handled one hostile spec, if anything. */
@@ -121,7 +121,7 @@ export const hostileSpecs: ScenarioDefinition = {
     }
     ctx.step(`${accepted} of ${cases} accepted; ${forWorkflows.length} started as workflows`);
     const sim = await ctx.livy('hostile');
-    await ctx.startWorker(chaosWorkerConfig(ctx.taskQueue, [{ id: 'hostile', livyUrl: sim.url, sparkVersion: '3', pool: 'default' }]));
+    await ctx.startWorker(chaosWorkerConfig(ctx.taskQueue, [simCluster('hostile', sim)]));
     for (const [n, h] of forWorkflows.entries()) {
       await startRaw(ctx, h, n).catch((err: Error) => ctx.check('hostile workflow started', false, `${describe(h)}: ${err.message.slice(0, 120)}`));
     }

@@ -2,6 +2,7 @@
 import type { ScenarioDefinition } from '../harness/runner';
 import { cancelMatrix } from './cancelMatrix';
 import { doubleCancel } from './doubleCancel';
+import { endpointErrors } from './endpointErrors';
 import { flakyLivy } from './flakyLivy';
 import { forgottenBatch } from './forgottenBatch';
 import { hostilePayloads } from './hostilePayloads';
@@ -10,7 +11,7 @@ import { livyRestart } from './livyRestart';
 import { secretsScan } from './secretsScan';
 import { serverRestart } from './serverRestart';
 import { shortOutage } from './shortOutage';
-import { emrGoneLivyAnswers, unreachableAppRuns } from './unreachable';
+import { emrGoneLivyAnswers, unreachableAppRuns, unreachableFailover } from './unreachable';
 import { workerKills } from './workerKills';
 
 export const SCENARIOS: readonly ScenarioDefinition[] = [
@@ -19,8 +20,10 @@ export const SCENARIOS: readonly ScenarioDefinition[] = [
   flakyLivy,
   livyRestart,
   unreachableAppRuns,
+  unreachableFailover,
   emrGoneLivyAnswers,
   shortOutage,
+  endpointErrors,
   forgottenBatch,
   doubleCancel,
   cancelMatrix,

@@ -4,7 +4,7 @@
  * and never read, kill or adopt a foreign batch that now carries one of its old ids.
  */
 import type { ScenarioDefinition } from '../harness/runner';
-import { chaosWorkerConfig } from '../harness/scenario';
+import { chaosWorkerConfig, simCluster } from '../harness/scenario';
 import { chaosSpec, randomInt, waitAllRunning } from './common';
 
 export const livyRestart: ScenarioDefinition = {
@@ -13,8 +13,9 @@ export const livyRestart: ScenarioDefinition = {
   drainTimeoutMs: () => 90_000,
   async run(ctx) {
     const { jobs, foreign } = ctx.size.livyRestart;
-    const sim = await ctx.livy('restart-livy');
-    await ctx.startWorker(chaosWorkerConfig(ctx.taskQueue, [{ id: 'solo', livyUrl: sim.url, sparkVersion: '3', pool: 'default' }]));
+    // No foreign batch before the restart (a restart without state erases it); they come after.
+    const sim = await ctx.livy('restart-livy', {}, { foreign: 0 });
+    await ctx.startWorker(chaosWorkerConfig(ctx.taskQueue, [simCluster('solo', sim)]));
     const ids: string[] = [];
     for (let i = 0; i < jobs; i++) {
       // Long enough to be running at the restart; attempt 2 runs the same time and then succeeds.

@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { ScenarioDefinition } from '../harness/runner';
-import { chaosWorkerConfig } from '../harness/scenario';
+import { chaosWorkerConfig, simCluster } from '../harness/scenario';
 import { SECRET_ENV } from '../harness/secrets';
 import { chaosSpec, isRunning, waitForJob } from './common';
 import { until } from '../../pacing';
@@ -22,7 +22,7 @@ export const secretsScan: ScenarioDefinition = {
   drainTimeoutMs: () => 60_000,
   async run(ctx) {
     const sim = await ctx.livy('secrets');
-    await ctx.startWorker(chaosWorkerConfig(ctx.taskQueue, [{ id: 'secrets', livyUrl: sim.url, sparkVersion: '3', pool: 'default' }]));
+    await ctx.startWorker(chaosWorkerConfig(ctx.taskQueue, [simCluster('secrets', sim)]));
     const ok = await ctx.submit(chaosSpec('secret-ok', { 'shale.sim.logLines': '50' }), { label: 'succeeds', expect: ['SUCCEEDED'] });
     const dead = await ctx.submit(chaosSpec('secret-dead', { 'shale.sim.outcome': 'dead' }, { retry: { app: 0, initialBackoff: 1, maxBackoff: 2 } }), { label: 'app fails', expect: ['FAILED'] });
     // The simulator refuses a conf it cannot read: the failure travels through the Livy client's error path.

@@ -4,7 +4,7 @@
  * sent after the restart work.
  */
 import type { ScenarioDefinition } from '../harness/runner';
-import { chaosWorkerConfig } from '../harness/scenario';
+import { chaosWorkerConfig, simCluster } from '../harness/scenario';
 import { chaosSpec, isRunning, randomInt, waitAllRunning, waitForJob } from './common';
 
 export const serverRestart: ScenarioDefinition = {
@@ -14,7 +14,7 @@ export const serverRestart: ScenarioDefinition = {
   async run(ctx) {
     const { jobs, downMs } = ctx.size.serverRestart;
     const sim = await ctx.livy('restart-srv');
-    await ctx.startWorker(chaosWorkerConfig(ctx.taskQueue, [{ id: 'srv', livyUrl: sim.url, sparkVersion: '3', pool: 'default' }]));
+    await ctx.startWorker(chaosWorkerConfig(ctx.taskQueue, [simCluster('srv', sim)]));
     const before: string[] = [];
     const toCancel: string[] = [];
     for (let i = 0; i < jobs; i++) {

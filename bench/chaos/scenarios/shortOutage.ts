@@ -4,7 +4,7 @@
  * unhealthy, not lost: the jobs must wait and succeed once it answers again.
  */
 import type { ScenarioDefinition } from '../harness/runner';
-import { chaosWorkerConfig } from '../harness/scenario';
+import { chaosWorkerConfig, simCluster } from '../harness/scenario';
 import { chaosSpec, queryStatus } from './common';
 import { until } from '../../pacing';
 
@@ -15,7 +15,7 @@ export const shortOutage: ScenarioDefinition = {
   async run(ctx) {
     const { jobs, outageMs } = ctx.size.shortOutage;
     const sim = await ctx.livy('outage');
-    await ctx.startWorker(chaosWorkerConfig(ctx.taskQueue, [{ id: 'outage', livyUrl: sim.url, sparkVersion: '3', pool: 'default' }]));
+    await ctx.startWorker(chaosWorkerConfig(ctx.taskQueue, [simCluster('outage', sim)]));
     // A first job routes (the health probe answers, and routing keeps that answer for a few seconds) and runs.
     const warm = await ctx.submit(chaosSpec('outage-warm', { 'shale.sim.durationMs': String(outageMs + 5_000) }), {
       label: 'running through the outage',

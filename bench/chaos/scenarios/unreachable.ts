@@ -10,7 +10,7 @@ import type { LivySimulator } from '../../../dev/livy-sim';
 import { createCluster, motoEmrClient, terminateCluster } from '../../../dev/stack/emrClusters';
 import { MOTO_ENV } from '../../../dev/stack/moto';
 import type { ScenarioDefinition } from '../harness/runner';
-import { chaosWorkerConfig, type ScenarioContext } from '../harness/scenario';
+import { CHAOS_LIVY, chaosWorkerConfig, simCluster, type ScenarioContext } from '../harness/scenario';
 import { chaosSpec, queryStatus, waitAllRunning } from './common';
 import { until } from '../../pacing';
 
@@ -31,28 +31,37 @@ async function jobsOnA(ctx: ScenarioContext, a: LivySimulator, b: LivySimulator,
   return ids;
 }
 
+/** A's batch API drops every connection for `outageMs` while its apps (and its ResourceManager) run on. */
+async function outageOnA(ctx: ScenarioContext, failoverAfterUnreachableSeconds?: number): Promise<void> {
+  const { jobsPerCase, outageMs } = ctx.size.unreachable;
+  const a = await ctx.livy('unreach-a');
+  const b = await ctx.livy('unreach-b');
+  await ctx.startWorker(
+    chaosWorkerConfig(ctx.taskQueue, [simCluster('unreach-a', a, 'unreach'), simCluster('unreach-b', b, 'unreach')], {
+      livy: { ...CHAOS_LIVY, ...(failoverAfterUnreachableSeconds !== undefined ? { failoverAfterUnreachableSeconds } : {}) },
+    }),
+  );
+  // The apps outlive the outage by a few seconds.
+  await jobsOnA(ctx, a, b, jobsPerCase, outageMs + 8_000, { pool: 'unreach' });
+  ctx.step(`unreach-a drops every connection for ${outageMs / 1000} s; its apps keep running`);
+  a.setFaults({ dropRate: 1 });
+  await new Promise((r) => setTimeout(r, outageMs));
+  a.setFaults({ dropRate: 0 });
+  ctx.step('unreach-a answers again');
+}
+
 export const unreachableAppRuns: ScenarioDefinition = {
   name: 'unreachable-app-runs',
-  what: "a cluster's Livy stops answering past the grace period while its apps keep running (item 1)",
+  what: "a cluster's Livy stops answering while its apps keep running; no failover bound: jobs wait (items 1, 2)",
   drainTimeoutMs: (size) => 60_000 + 2 * size.unreachable.outageMs,
-  async run(ctx) {
-    const { jobsPerCase, outageMs } = ctx.size.unreachable;
-    const a = await ctx.livy('unreach-a');
-    const b = await ctx.livy('unreach-b');
-    await ctx.startWorker(
-      chaosWorkerConfig(ctx.taskQueue, [
-        { id: 'unreach-a', livyUrl: a.url, sparkVersion: '3', pool: 'unreach' },
-        { id: 'unreach-b', livyUrl: b.url, sparkVersion: '3', pool: 'unreach' },
-      ]),
-    );
-    // The apps outlive the outage by a few seconds.
-    await jobsOnA(ctx, a, b, jobsPerCase, outageMs + 8_000, { pool: 'unreach' });
-    ctx.step(`unreach-a drops every connection for ${outageMs / 1000} s; its apps keep running`);
-    a.setFaults({ dropRate: 1 });
-    await new Promise((r) => setTimeout(r, outageMs));
-    a.setFaults({ dropRate: 0 });
-    ctx.step('unreach-a answers again');
-  },
+  run: (ctx) => outageOnA(ctx),
+};
+
+export const unreachableFailover: ScenarioDefinition = {
+  name: 'unreachable-failover',
+  what: "as above, with livy.failoverAfterUnreachableSeconds=3: attempt 1 must be fenced before attempt 2 runs (item 1)",
+  drainTimeoutMs: (size) => 60_000 + 2 * size.unreachable.outageMs,
+  run: (ctx) => outageOnA(ctx, 3),
 };
 
 export const emrGoneLivyAnswers: ScenarioDefinition = {
@@ -68,8 +77,9 @@ export const emrGoneLivyAnswers: ScenarioDefinition = {
       const a = await ctx.livy('emr-a');
       const b = await ctx.livy('emr-b');
       const tags = { 'shale:chaos-run': ctx.taskQueue };
-      const clusterA = await createCluster(emr, { name: 'chaos-a', releaseLabel: 'emr-6.15.0', livyUrl: a.url, pool: 'emr-chaos', tags });
-      await createCluster(emr, { name: 'chaos-b', releaseLabel: 'emr-6.15.0', livyUrl: b.url, pool: 'emr-chaos', tags });
+      // The ResourceManager answers on the simulator's port too.
+      const clusterA = await createCluster(emr, { name: 'chaos-a', releaseLabel: 'emr-6.15.0', livyUrl: a.url, pool: 'emr-chaos', tags: { ...tags, 'shale:rm-url': a.url } });
+      await createCluster(emr, { name: 'chaos-b', releaseLabel: 'emr-6.15.0', livyUrl: b.url, pool: 'emr-chaos', tags: { ...tags, 'shale:rm-url': b.url } });
       await ctx.startWorker(
         chaosWorkerConfig(ctx.taskQueue, [], {
           emr: {

@@ -5,7 +5,7 @@
  */
 import { paced } from '../../pacing';
 import type { ScenarioDefinition } from '../harness/runner';
-import { chaosWorkerConfig, type ChaosWorker } from '../harness/scenario';
+import { chaosWorkerConfig, simCluster, type ChaosWorker } from '../harness/scenario';
 import { chaosSpec, isRunning, pick, randomInt, waitForJob } from './common';
 
 export const workerKills: ScenarioDefinition = {
@@ -18,7 +18,7 @@ export const workerKills: ScenarioDefinition = {
     const sims = [await ctx.livy('kills-a'), await ctx.livy('kills-b')];
     const config = chaosWorkerConfig(
       ctx.taskQueue,
-      sims.map((s, i) => ({ id: `kills-${i}`, livyUrl: s.url, sparkVersion: '3' as const, pool: 'default' })),
+      sims.map((s, i) => simCluster(`kills-${i}`, s)),
     );
     const running: ChaosWorker[] = [];
     for (let i = 0; i < workers; i++) running.push(await ctx.startWorker(config));
