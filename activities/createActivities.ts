@@ -32,6 +32,7 @@ import { buildBatchRequest, type BatchRequestSettings } from './livy/batchReques
 import { BatchLostError, confirmOurBatch, type BatchWatcher } from './livy/batchWatcher';
 import type { LivyClient, LivyClients } from './livy/client';
 import { isLivyError, LivyError } from './livy/errors';
+import { withoutMarkers } from './livy/logSections';
 import { toSnapshot } from './livy/snapshot';
 import type { LivyBatch } from './livy/types';
 import { policyViolation, type TeamPolicy } from './policy/teamPolicy';
@@ -91,7 +92,8 @@ export function createActivities(deps: ActivityDeps): ShaleActivities {
 
   async function logTail(client: LivyClient, batchName: string): Promise<string[] | undefined> {
     try {
-      return (await client.getLog(batchName, tailLines)).log;
+      // The app's lines only: Livy's section markers are not log lines (BatchSnapshot.log).
+      return withoutMarkers((await client.getLog(batchName, tailLines)).log);
     } catch {
       return undefined; // the log is a convenience; never fail an activity over it
     }
@@ -116,7 +118,11 @@ export function createActivities(deps: ActivityDeps): ShaleActivities {
     if (ctx.cancellationSignal.aborted) throw new CancelledFailure('cancelled before the POST');
     const deadline = ctx.info.currentAttemptScheduledTimestampMs + ctx.info.startToCloseTimeoutMs;
     if (Date.now() + requestTimeoutMs > deadline) {
-      throw new LivyError('unreachable', `not enough time left in this try to POST ${input.batchName} and hear the answer`);
+      // Retryable, but no evidence against Livy (it answered the look-up): no breaker strike, no failover.
+      throw ApplicationFailure.create({
+        type: ErrorType.LivyUnreachable,
+        message: `not enough time left in this try to POST ${input.batchName} and hear the answer`,
+      });
     }
     try {
       return { ...toSnapshot(await client.createBatch(request)), adopted: false };
@@ -157,8 +163,10 @@ export function createActivities(deps: ActivityDeps): ShaleActivities {
       const snapshot = yarnSnapshot(input.batchName, app);
       if (snapshot.state !== input.knownState || signal.aborted) return snapshot;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, deps.clusterCheckIntervalMs ?? 15_000);
-        signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+        // One abort listener at a time: removed when the pause ends, or one would be left per poll.
+        const done = () => (clearTimeout(timer), signal.removeEventListener('abort', done), resolve());
+        const timer = setTimeout(done, deps.clusterCheckIntervalMs ?? 15_000);
+        signal.addEventListener('abort', done, { once: true });
       });
     }
   }
@@ -252,7 +260,16 @@ export function createActivities(deps: ActivityDeps): ShaleActivities {
               snapshot = await deps.watcher.waitForChange(cluster.livyUrl, input.batchName, input.knownState, abort.signal);
             } catch (err) {
               if (abort.signal.reason !== 'window') throw err;
-              snapshot = toSnapshot(await confirmOurBatch(client, input.batchName));
+              try {
+                snapshot = toSnapshot(await confirmOurBatch(client, input.batchName));
+              } catch (confirmErr) {
+                // Livy does not answer (or answers an error) as the window ends: no news about the batch.
+                // The job keeps waiting unless the outage is past the deployment's bound.
+                if (!isLivyError(confirmErr)) throw confirmErr;
+                const givenUp = unreachableFor(deps.watcher.endpointHealth(cluster.livyUrl).unreachableSinceMs);
+                if (givenUp) throw givenUp;
+                return { batchId: input.batchId, batchName: input.batchName, state: input.knownState };
+              }
             }
             if (isTerminalBatchState(snapshot.state)) snapshot.log = (await logTail(client, input.batchName)) ?? snapshot.log;
             return snapshot;

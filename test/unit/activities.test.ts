@@ -1,5 +1,4 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   DEFAULT_SIZE_SETTINGS,
@@ -18,8 +17,8 @@ import { createActivities } from '../../activities/createActivities';
 import { BatchWatcher } from '../../activities/livy/batchWatcher';
 import { LivyClients } from '../../activities/livy/client';
 import type { LivyBatch } from '../../activities/livy/types';
-import { startLivySimulator, type LivySimulator } from '../../dev/livy-sim/index';
-import { runActivity, rejection, finishBatch } from '../support/activityTesting';
+import { startLivySimulator, type LivySimulator, type LivySimulatorOptions } from '../../dev/livy-sim/index';
+import { activityEnvironment, runActivity, rejection, finishBatch } from '../support/activityTesting';
 
 let counter = 0;
 const jobId = () => `team-job${++counter}`;
@@ -37,11 +36,14 @@ interface Stack {
   activities: ShaleActivities;
 }
 
-async function stack(clusters: Array<Omit<Cluster, 'livyUrl' | 'tags'> & { tags?: Record<string, string> }>, opts: { requestTimeoutMs?: number } = {}): Promise<Stack> {
+async function stack(
+  clusters: Array<Omit<Cluster, 'livyUrl' | 'tags'> & { tags?: Record<string, string> }>,
+  opts: { requestTimeoutMs?: number; sim?: LivySimulatorOptions } = {},
+): Promise<Stack> {
   const sims: Record<string, LivySimulator> = {};
-  for (const c of clusters) sims[c.id] = await startLivySimulator({ name: c.id, startingMs: 20, defaultDurationMs: 600_000 });
+  for (const c of clusters) sims[c.id] = await startLivySimulator({ name: c.id, startingMs: 20, defaultDurationMs: 600_000, ...opts.sim });
   const livy = new LivyClients({ requestTimeoutMs: opts.requestTimeoutMs ?? 2_000, connectTimeoutMs: 500 });
-  const watcher = new BatchWatcher(livy, { pollIntervalMs: 20, unreachableGraceMs: 5_000 });
+  const watcher = new BatchWatcher(livy, { pollIntervalMs: 20 });
   const activities = createActivities({
     clusters: new StaticClusters(clusters.map((c) => ({ tags: {}, ...c, livyUrl: sims[c.id]!.url }))),
     livy,
@@ -68,12 +70,11 @@ describe('submitBatch and killBatch', () => {
   const submitInput = (batchName: string, conf: Record<string, string> = {}): SubmitInput => ({
     jobId: batchName.replace(/-a\d+$/, ''),
     cluster: 'c1',
-    livyUrl: sim.url,
     batchName,
     spec: spec(conf),
   });
-  const ref = (batch: { batchId: number; batchName: string }): BatchRef => ({ cluster: 'c1', livyUrl: sim.url, ...batch });
-  const state = async (id: number) => ((await s.livy.for(sim.url).getBatch(id)) as LivyBatch).state;
+  const ref = (batch: { batchId?: number; batchName: string }): BatchRef => ({ cluster: 'c1', batchId: batch.batchId, batchName: batch.batchName });
+  const state = async (name: string) => ((await s.livy.for(sim.url).getBatch(name)) as LivyBatch).state;
 
   beforeAll(async () => {
     s = await stack([{ id: 'c1' }]);
@@ -106,7 +107,7 @@ describe('submitBatch and killBatch', () => {
     try {
       const isim = impatient.sims.c1!;
       const name = `${jobId()}-a1`;
-      const input = { ...submitInput(name), livyUrl: isim.url };
+      const input = submitInput(name);
       isim.setFaults({ postAnswerDelayMs: 5_000 });
       const lost = await rejection(runActivity(impatient.activities.submitBatch, input), ApplicationFailure);
       expect(lost.type).toBe(ErrorType.LivyUnreachable);
@@ -150,29 +151,29 @@ describe('submitBatch and killBatch', () => {
   });
 
   it('maps capacity to LivyCapacity', async () => {
-    const full = await startLivySimulator({ maxInFlightSubmits: 1, startingMs: 600_000 });
+    const full = await stack([{ id: 'c1' }], { sim: { maxInFlightSubmits: 1, startingMs: 600_000 } });
     try {
-      const input = (name: string) => ({ ...submitInput(name), livyUrl: full.url });
-      await runActivity(a.submitBatch, input(`${jobId()}-a1`));
-      const err = await rejection(runActivity(a.submitBatch, input(`${jobId()}-a1`)), ApplicationFailure);
+      await runActivity(full.activities.submitBatch, submitInput(`${jobId()}-a1`));
+      const err = await rejection(runActivity(full.activities.submitBatch, submitInput(`${jobId()}-a1`)), ApplicationFailure);
       expect(err.type).toBe(ErrorType.LivyCapacity);
     } finally {
-      await full.close();
+      await teardown(full);
     }
   });
 
   it('killBatch deletes a running batch exactly once and confirms it is gone', async () => {
     const name = `${jobId()}-a1`;
     const submitted = await runActivity(a.submitBatch, submitInput(name, { 'shale.sim.logLines': '3' }));
-    await vi.waitFor(async () => expect(await state(submitted.batchId)).toBe('running'), { timeout: 3_000, interval: 10 });
+    await vi.waitFor(async () => expect(await state(name)).toBe('running'), { timeout: 3_000, interval: 10 });
     sim.clearRequests();
     const result = await runActivity(a.killBatch, ref(submitted));
     expect(result).toMatchObject({ stateBefore: 'running', deleted: true });
     expect(Array.isArray(result.log)).toBe(true);
-    expect(sim.requests({ method: 'DELETE' })).toEqual([expect.objectContaining({ path: `/batches/${submitted.batchId}`, status: 200, batchName: name })]);
+    // addressed by name, which keeps its meaning across a Livy restart
+    expect(sim.requests({ method: 'DELETE' })).toEqual([expect.objectContaining({ path: `/batches/${name}`, status: 200, batchId: submitted.batchId, batchName: name })]);
     // the confirmation GET came after the DELETE and found nothing
     const afterDelete = sim.requests().slice(sim.requests().findIndex((r) => r.method === 'DELETE') + 1);
-    expect(afterDelete).toEqual([expect.objectContaining({ method: 'GET', path: `/batches/${submitted.batchId}`, status: 404 })]);
+    expect(afterDelete).toEqual([expect.objectContaining({ method: 'GET', path: `/batches/${name}`, status: 404 })]);
 
     // a second kill finds nothing to kill
     expect(await runActivity(a.killBatch, ref(submitted))).toEqual({ stateBefore: 'gone', deleted: false });
@@ -183,12 +184,12 @@ describe('submitBatch and killBatch', () => {
     for (const outcome of ['success', 'dead', 'killed'] as const) {
       const name = `${jobId()}-a1`;
       const submitted = await runActivity(a.submitBatch, submitInput(name));
-      finishBatch(sim, submitted.batchId, outcome);
+      finishBatch(sim, name, outcome);
       const result = await runActivity(a.killBatch, ref(submitted));
       expect(result).toMatchObject({ stateBefore: outcome, deleted: false });
       expect(result.log).toBeDefined();
       expect(sim.requests({ method: 'DELETE', name })).toEqual([]);
-      expect(await state(submitted.batchId)).toBe(outcome);
+      expect(await state(name)).toBe(outcome);
     }
   });
 
@@ -197,7 +198,7 @@ describe('submitBatch and killBatch', () => {
     try {
       const osim = other.sims.c9!;
       const name = `${jobId()}-a1`;
-      const ours = await runActivity(other.activities.submitBatch, { ...submitInput(name), cluster: 'c9', livyUrl: osim.url });
+      const ours = await runActivity(other.activities.submitBatch, { ...submitInput(name), cluster: 'c9' });
       expect(ours.batchId).toBe(0);
       await osim.restart({ keepState: false });
       // someone else's batch now has id 0
@@ -210,7 +211,7 @@ describe('submitBatch and killBatch', () => {
       expect(((await res.json()) as LivyBatch).id).toBe(0);
 
       // the pool's kept-alive sockets died in the restart: Temporal would retry the activity
-      const kill = () => runActivity(other.activities.killBatch, { cluster: 'c9', livyUrl: osim.url, batchId: 0, batchName: name });
+      const kill = () => runActivity(other.activities.killBatch, { cluster: 'c9', batchId: 0, batchName: name });
       const result = await kill().catch(() => kill());
       expect(result).toEqual({ stateBefore: 'gone', deleted: false });
       expect(osim.requests({ method: 'DELETE' })).toEqual([]);
@@ -229,30 +230,29 @@ describe('submitBatch and killBatch', () => {
   it('waitForBatchChange returns the change with a log tail, or the same state when the window ends', async () => {
     const name = `${jobId()}-a1`;
     const submitted = await runActivity(a.submitBatch, submitInput(name, { 'shale.sim.logLines': '12' }));
-    await vi.waitFor(async () => expect(await state(submitted.batchId)).toBe('running'), { timeout: 3_000, interval: 10 });
+    await vi.waitFor(async () => expect(await state(name)).toBe('running'), { timeout: 3_000, interval: 10 });
     const wait = { ...ref(submitted), knownState: 'running' };
 
     const unchanged = await runActivity(a.waitForBatchChange, { ...wait, windowSeconds: 0.1 });
     expect(unchanged).toMatchObject({ batchId: submitted.batchId, batchName: name, state: 'running' });
 
-    const env = new MockActivityEnvironment();
+    const env = activityEnvironment();
     const heartbeats: unknown[] = [];
     env.on('heartbeat', (d: unknown) => heartbeats.push(d));
     const changed: Promise<BatchSnapshot> = env.run(a.waitForBatchChange, { ...wait, windowSeconds: 60 });
     await vi.waitFor(() => expect(heartbeats.length).toBeGreaterThan(0), { timeout: 3_000, interval: 5 });
-    finishBatch(sim, submitted.batchId, 'dead');
+    finishBatch(sim, name, 'dead');
     const snapshot = await changed;
     expect(snapshot.state).toBe('dead');
-    // terminal: the last logTailLines lines of the full log, ending with YARN's diagnostics
-    expect(snapshot.log).toHaveLength(5);
-    expect(snapshot.log!.at(-1)).toMatch(/YARN Diagnostics/);
+    // terminal: the last logTailLines entries of the full log, ending with YARN's diagnostics, without Livy's "\nstderr: " marker
+    expect(snapshot.log).toEqual([`line 10 of ${name}`, `line 11 of ${name}`, `line 12 of ${name}`, 'YARN Diagnostics: User application exited with status 1']);
     expect(heartbeats[0]).toEqual({ knownState: 'running' });
   });
 
   it('waitForBatchChange fails with a non-retryable BatchLost when the batch is erased', async () => {
     const submitted = await runActivity(a.submitBatch, submitInput(`${jobId()}-a1`));
     const wait = runActivity(a.waitForBatchChange, { ...ref(submitted), knownState: submitted.state, windowSeconds: 60 });
-    await s.livy.for(sim.url).deleteBatch(submitted.batchId);
+    await s.livy.for(sim.url).deleteBatch(submitted.batchName);
     const err = await rejection(wait, ApplicationFailure);
     expect(err.type).toBe(ErrorType.BatchLost);
     expect(err.nonRetryable).toBe(true);
