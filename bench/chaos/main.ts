@@ -40,6 +40,9 @@ if (blind.length) {
   process.exit(2);
 }
 
+// The AWS SDK's notice about future Node versions would only clutter the table's output (driver and workers).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 // The workers are configured with livy.authHeaderFromEnv = SHALE_LIVY_AUTH and inherit it from here.
 process.env[SECRET_ENV] = SECRET_VALUE;
 
