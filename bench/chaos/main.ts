@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CHAOS_SIZES, type Mode } from './sizes';
 import { ChaosStack } from './harness/stack';
-import { runScenario, type ScenarioDefinition, type ScenarioResult } from './harness/runner';
+import { failedToRun, runScenario, type ScenarioDefinition, type ScenarioResult } from './harness/runner';
 import { SECRET_ENV, SECRET_VALUE } from './harness/secrets';
 import { selfCheck } from './harness/selfCheck';
 import { formatFailures, formatTable, scenarioPassed, tableRows } from './report';
@@ -51,7 +51,14 @@ process.stderr.write(`chaos: ${mode} run, ${selected.length} scenario(s); starti
 const stack = await ChaosStack.start();
 const results: ScenarioResult[] = [];
 try {
-  for (const scenario of selected) results.push(await runScenario(scenario, stack, mode, size));
+  for (const scenario of selected) {
+    try {
+      results.push(await runScenario(scenario, stack, mode, size));
+    } catch (err) {
+      // The scenario could not even be set up (e.g. the server is gone): a row that says so, and on to the next.
+      results.push(failedToRun(scenario, err));
+    }
+  }
 } finally {
   await stack.close();
 }

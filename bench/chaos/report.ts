@@ -7,7 +7,7 @@ export function scenarioPassed(r: ScenarioResult): boolean {
 }
 
 function cell(v: InvariantResult, unit: 'jobs' | 'count' = 'jobs'): string {
-  if (!v.applies) return '—';
+  if (!v.applies || (v.checked === 0 && v.failed === 0)) return '—';
   if (unit === 'count') return v.failed === 0 ? `ok (0 in ${v.checked})` : `NO ${v.failed}`;
   return v.failed === 0 ? `ok ${v.checked}/${v.checked}` : `NO ${v.checked - v.failed}/${v.checked}`;
 }

@@ -7,7 +7,6 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 // The proto package is CommonJS: Node's ESM loader sees only its default export.
 import proto from '@temporalio/proto';
 import { fetchJobHistories } from '../../../client/audit';
-import { isTerminalJobState } from '../../../contract';
 import { countWorkflows } from '../../visibility';
 import type { Mode, ChaosSizes } from '../sizes';
 import { checkInvariants, type Verdict } from './invariants';
@@ -115,14 +114,20 @@ export async function runScenario(def: ScenarioDefinition, stack: ChaosStack, mo
       error = (err as Error).stack ?? String(err);
       ctx.step(`scenario error: ${(err as Error).message}`);
     }
-    // Jobs need a worker to end, and a running job's status is a query.
-    if (!ctx.hasLiveWorker() && ctx.jobs.size > 0) await ctx.startWorker();
-    stillOpen = await drain(ctx, def.drainTimeoutMs(size));
-    ctx.observer.takeFinalSample();
-    ctx.step(`collecting ${ctx.jobs.size} job(s)${stillOpen ? `; ${stillOpen} still open` : ''}`);
-    await collect(ctx, surfaces);
-    for (const job of ctx.jobs.values()) {
-      if (job.executionStatus === 'RUNNING') await ctx.handle(job.jobId).terminate('chaos: still open at the drain deadline').catch(() => undefined);
+    try {
+      // Jobs need a worker to end, and a running job's status is a query.
+      if (!ctx.hasLiveWorker() && ctx.jobs.size > 0) await ctx.startWorker();
+      stillOpen = await drain(ctx, def.drainTimeoutMs(size));
+      ctx.observer.takeFinalSample();
+      ctx.step(`collecting ${ctx.jobs.size} job(s)${stillOpen ? `; ${stillOpen} still open` : ''}`);
+      await collect(ctx, surfaces);
+      for (const job of ctx.jobs.values()) {
+        if (job.executionStatus === 'RUNNING') await ctx.handle(job.jobId).terminate('chaos: still open at the drain deadline').catch(() => undefined);
+      }
+    } catch (err) {
+      // Whatever was collected is still judged; the scenario is reported as not having run through.
+      error = `${error ? `${error}\n` : ''}after the run: ${(err as Error).stack ?? String(err)}`;
+      ctx.step(`error while draining or collecting: ${(err as Error).message}`);
     }
   } finally {
     await ctx.teardown();
@@ -157,6 +162,20 @@ export async function runScenario(def: ScenarioDefinition, stack: ChaosStack, mo
   };
 }
 
-export function terminal(state: string | undefined): boolean {
-  return state !== undefined && isTerminalJobState(state as never);
+/** The row of a scenario that could not be set up at all. */
+export function failedToRun(def: ScenarioDefinition, err: unknown): ScenarioResult {
+  const none = { applies: false, checked: 0, failed: 0, examples: [] };
+  return {
+    scenario: def.name,
+    what: def.what,
+    jobs: 0,
+    durationSeconds: 0,
+    error: (err as Error)?.stack ?? String(err),
+    stillOpen: 0,
+    verdict: { finalStates: none, postsPerAttempt: none, deletes: none, oneLiveAttempt: none, foreignUntouched: none, secretLeaks: none, checks: none },
+    jobStates: {},
+    observerSamples: 0,
+    batchesSeen: 0,
+    jobsDetail: [],
+  };
 }
