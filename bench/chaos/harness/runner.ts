@@ -7,6 +7,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 // The proto package is CommonJS: Node's ESM loader sees only its default export.
 import proto from '@temporalio/proto';
 import { fetchJobHistories } from '../../../client/audit';
+import { WORKFLOW_TYPE } from '../../../contract';
 import { countWorkflows } from '../../visibility';
 import type { Mode, ChaosSizes } from '../sizes';
 import { checkInvariants, type Verdict } from './invariants';
@@ -42,13 +43,14 @@ export interface ScenarioResult {
   jobsDetail: Array<{ jobId: string; label: string; state?: string; attempts?: number; lastError?: string; taskFailures?: Record<string, number> }>;
 }
 
-/** Polls until no workflow of the task queue is open, or the deadline; returns how many are still open. */
+/** Polls until no job of the task queue is open, or the deadline; returns how many are still open. */
 export async function drain(ctx: ScenarioContext, timeoutMs: number): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   let open = Infinity;
   let lastReport = 0;
   for (;;) {
-    open = await countWorkflows(ctx.client.temporal, ctx.taskQueue, 'ExecutionStatus="Running"').catch(() => open);
+    // Jobs only: a sweeper a job started may rightly outlive it.
+    open = await countWorkflows(ctx.client.temporal, ctx.taskQueue, `ExecutionStatus="Running" AND WorkflowType="${WORKFLOW_TYPE}"`).catch(() => open);
     if (open === 0 || Date.now() > deadline) return open;
     if (Date.now() - lastReport > 15_000) {
       ctx.step(`waiting for ${open} open job(s) to end (${Math.round((deadline - Date.now()) / 1000)} s left)`);

@@ -4,6 +4,7 @@
  * The runner (runner.ts) drains the jobs afterwards and checks the invariants on all of them.
  */
 import { readFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { JobState, JobStatus } from '../../../contract';
@@ -203,15 +204,26 @@ export class ScenarioContext {
 
   /** A Livy client that is not Shale: its batches are "foreign" (named foreign-*), and never carry our auth. */
   async foreignPost(sim: LivySimulator, name: string, conf: Record<string, string> = { 'shale.sim.durationMs': '600000' }): Promise<number> {
-    const res = await fetch(`${sim.url}/batches`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-requested-by': 'someone-else' },
-      body: JSON.stringify({ file: 's3://someone-else/app.py', name, conf }),
+    // Its own connection each time: a pooled one would be dead after a simulator restart.
+    const body = JSON.stringify({ file: 's3://someone-else/app.py', name, conf });
+    const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = httpRequest(
+        `${sim.url}/batches`,
+        { method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'x-requested-by': 'someone-else', 'content-length': Buffer.byteLength(body) } },
+        (res) => {
+          let data = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (data += chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: data }));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
     });
     this.harnessRequests += 1;
-    if (res.status !== 201) throw new Error(`foreign POST ${name} answered ${res.status}: ${await res.text()}`);
+    if (status !== 201) throw new Error(`foreign POST ${name} answered ${status}: ${text}`);
     this.foreignNames.add(name);
-    return ((await res.json()) as { id: number }).id;
+    return (JSON.parse(text) as { id: number }).id;
   }
 
   async teardown(): Promise<void> {
