@@ -20,17 +20,24 @@ export const workerKills: ScenarioDefinition = {
       ctx.taskQueue,
       sims.map((s, i) => simCluster(`kills-${i}`, s)),
     );
-    const running: ChaosWorker[] = [];
-    for (let i = 0; i < workers; i++) running.push(await ctx.startWorker(config));
+    const ready: ChaosWorker[] = [];
+    for (let i = 0; i < workers; i++) ready.push(await ctx.startWorker(config));
 
+    // Kills on a fixed clock (every killEveryMs, ±30 %), whatever a replacement takes to start.
     const killing = (async () => {
+      const t0 = Date.now();
+      const replacements: Promise<void>[] = [];
       for (let k = 0; k < kills; k++) {
-        await new Promise((r) => setTimeout(r, killEveryMs * (0.7 + 0.6 * Math.random())));
-        const victim = running.shift()!;
+        const due = t0 + (k + 1) * killEveryMs + (Math.random() - 0.5) * 0.6 * killEveryMs;
+        await new Promise((r) => setTimeout(r, Math.max(0, due - Date.now())));
+        // Only a worker that is up can crash; if every one is down, the next replacement is waited for.
+        while (ready.length === 0) await Promise.race(replacements);
+        const victim = ready.shift()!;
         ctx.step(`SIGKILL ${victim.label} (${k + 1}/${kills})`);
         await ctx.stopWorker(victim, 'SIGKILL');
-        running.push(await ctx.startWorker());
+        replacements.push(ctx.startWorker().then((w) => void ready.push(w)));
       }
+      await Promise.all(replacements);
     })();
 
     const kinds = ['success', 'app-retry', 'app-failure', 'long', 'cancel'] as const;
