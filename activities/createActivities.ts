@@ -246,7 +246,9 @@ export function createActivities(deps: ActivityDeps): ShaleActivities {
             checks.push(
               setInterval(async () => {
                 const emrState = await deps.clusters.stateOf?.(input.cluster).catch(() => undefined);
-                if (emrState && LOST_EMR_STATES.has(emrState)) {
+                if (emrState && LOST_EMR_STATES.has(emrState) && !abort.signal.aborted) {
+                  // The cluster died: a strike against it, so routing keeps away while discovery catches up.
+                  deps.breakers?.recordFailure(input.cluster);
                   abort.abort(new ClusterLostError(`cluster ${input.cluster} is ${emrState}; batch ${input.batchName} went with it`));
                 }
                 const givenUp = unreachableFor(deps.watcher.endpointHealth(cluster.livyUrl).unreachableSinceMs);

@@ -42,7 +42,7 @@ import { isTerminalBatchState } from '../contract/states';
 import { checkSparkJobInput, DEFAULT_HISTORY_LIMIT, DEFAULT_TRACK_WINDOW_SECONDS } from '../contract/workflowInput';
 import { killing, reconciling, routing, submitting, tracking, validating } from './activityStubs';
 import { backoffSeconds } from './backoff';
-import { raceDeadline, startDeadline } from './deadline';
+import { raceDeadline, startDeadline, type Deadline } from './deadline';
 import { jobErrorForFinishedBatch, jobErrorFrom } from './failures';
 import { JobRecord, newStatus, provisionalStatus } from './jobRecord';
 import { sweepBatch } from './sweepBatch';
@@ -331,9 +331,7 @@ class SparkJob {
         let result;
         this.tracked = ref;
         try {
-          result = await raceDeadline(deadline, () =>
-            tracking(this.windowSeconds).waitForBatchChange({ ...ref, knownState: state, windowSeconds: this.windowSeconds }),
-          );
+          result = await this.waitOrKillAtDeadline(ref, state, deadline);
         } catch (err) {
           this.throwIfCancelled(err);
           const error = jobErrorFrom(err);
@@ -351,9 +349,9 @@ class SparkJob {
           this.tracked = undefined;
         }
         this.throwIfCancelled();
-        if (result.expired) return this.killForRunTimeout(ref);
-        this.record.recordBatch(result.value);
-        state = result.value.state;
+        if (result.kind === 'killed') return this.runTimeoutOutcome(ref, result.killed);
+        this.record.recordBatch(result.snapshot);
+        state = result.snapshot.state;
         this.reflectBatchState(state);
       }
       const error = jobErrorForFinishedBatch(state, this.record.status.logTail);
@@ -434,8 +432,27 @@ class SparkJob {
     return limit - (Date.now() - Date.parse(submittedAt)) / 1000;
   }
 
-  private async killForRunTimeout(ref: BatchRef): Promise<AttemptResult> {
-    const killed = await CancellationScope.nonCancellable(() => this.kill(ref, 'the attempt ran past timeouts.run'));
+  /**
+   * One wait for the batch's next state; if timeouts.run passes first, the batch is killed at once
+   * and the wait is then wound down (it ends when the batch is gone, or when its cancellation
+   * reaches it), so no activity is left running behind the workflow.
+   */
+  private async waitOrKillAtDeadline(
+    ref: BatchRef,
+    knownState: string,
+    deadline: Deadline | undefined,
+  ): Promise<{ kind: 'changed'; snapshot: BatchSnapshot } | { kind: 'killed'; killed: KillResult | undefined }> {
+    const scope = new CancellationScope();
+    const waiting = scope.run(() => tracking(this.windowSeconds).waitForBatchChange({ ...ref, knownState, windowSeconds: this.windowSeconds }));
+    const winner = await Promise.race([waiting.then((snapshot) => ({ snapshot })), deadline?.fired ?? new Promise<never>(() => undefined)]);
+    if (winner !== 'expired') return { kind: 'changed', snapshot: winner.snapshot };
+    const killing = CancellationScope.nonCancellable(() => this.kill(ref, 'the attempt ran past timeouts.run'));
+    scope.cancel();
+    await waiting.catch(() => undefined);
+    return { kind: 'killed', killed: await killing };
+  }
+
+  private runTimeoutOutcome(ref: BatchRef, killed: KillResult | undefined): AttemptResult {
     if (killed && isTerminalBatchState(killed.stateBefore)) {
       // The batch finished just before the deadline: its real outcome stands.
       this.record.recordBatch({ batchId: ref.batchId, batchName: ref.batchName, state: killed.stateBefore, log: killed.log });

@@ -7,9 +7,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import {
   ErrorType,
-  formatFieldErrors,
-  parseJobSpec,
-  specFingerprint,
+  DEFAULT_SIZE_SETTINGS,
   type ReconcileInput,
   type ValidatedJob,
   type ValidateJobInput,
@@ -23,13 +21,14 @@ import {
   type SubmitResult,
   type WaitInput,
 } from '../../contract';
+import { createJobValidation } from '../../activities/validateJob';
 
 export interface AttemptScript {
   /** How the batch ends; 'lost' makes Livy forget it mid-run. */
   outcome?: 'success' | 'dead' | 'killed' | 'lost';
   startingMs?: number;
   runningMs?: number;
-  /** Submission fails with this error type instead of creating a batch. */
+  /** Submission fails with this error type (non-retryable) instead of creating a batch. */
   submitError?: string;
   /** Submission blocks until release() is called (a POST in flight). */
   holdSubmit?: boolean;
@@ -63,6 +62,8 @@ interface FakeBatch {
 }
 
 export interface Clock {
+  /** Virtual milliseconds per real millisecond. */
+  readonly speed: number;
   now(): number;
   sleep(ms: number): Promise<void>;
 }
@@ -71,11 +72,14 @@ export interface Clock {
 export function virtualClock(speed: number): Clock {
   const origin = Date.now();
   return {
+    speed,
     now: () => origin + (Date.now() - origin) * speed,
     // setTimeout turns delays past 2^31-1 ms into 1 ms; a longer virtual sleep just wakes early and sleeps again.
     sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(Math.ceil(ms / speed), 2 ** 31 - 1))),
   };
 }
+
+const validation = createJobValidation({ teams: {}, sizes: DEFAULT_SIZE_SETTINGS });
 
 /** One virtual hour per 20 real milliseconds. */
 export const FAST = 180_000;
@@ -169,13 +173,10 @@ export class FakeCluster {
 
   activities(): ShaleActivities {
     return {
+      // The real validation (pure CPU): the contract and the default team policy.
       validateJob: async (input: ValidateJobInput): Promise<ValidatedJob> => {
         this.validations++;
-        const parsed = parseJobSpec(input.spec);
-        if (!parsed.ok) {
-          throw ApplicationFailure.create({ type: ErrorType.InvalidSpec, message: `invalid job spec: ${formatFieldErrors(parsed.errors)}`, nonRetryable: true, details: [parsed.errors] });
-        }
-        return { spec: parsed.spec, fingerprint: specFingerprint(parsed.spec) };
+        return validation.validateJob(input);
       },
       routeJob: async (input: RouteInput): Promise<ClusterChoice> => {
         this.routes.push(input);
@@ -189,7 +190,8 @@ export class FakeCluster {
           this.markInFlight();
           await untilReleasedOrCancelled((r) => (this.releaseSubmit = r));
         }
-        if (script.submitError) throw ApplicationFailure.create({ type: script.submitError, message: `fake ${script.submitError}` });
+        // As the real activity gives up: non-retryable (a 400, or an outage past the failover bound).
+        if (script.submitError) throw ApplicationFailure.create({ type: script.submitError, message: `fake ${script.submitError}`, nonRetryable: true });
         const tries = (this.refusals.get(input.batchName) ?? 0) + 1;
         this.refusals.set(input.batchName, tries);
         if (tries <= (script.submitUnreachableTries ?? 0)) {
@@ -213,15 +215,19 @@ export class FakeCluster {
         const windowEnd = (this.clock.now()) + input.windowSeconds * 1000;
         for (;;) {
           const now = this.clock.now();
-          if (!batch) throw ApplicationFailure.create({ type: ErrorType.BatchLost, message: 'fake: no such batch', nonRetryable: true });
+          // Deleted (a cancel's kill) or never made: Livy answers 404 for the name, as the real watcher would see.
+          if (!batch || this.batches.get(input.batchName) !== batch) {
+            throw ApplicationFailure.create({ type: ErrorType.BatchLost, message: 'fake: no such batch', nonRetryable: true });
+          }
           const state = this.stateAt(batch, now, 'watcher');
           if (state === 'lost') throw ApplicationFailure.create({ type: ErrorType.BatchLost, message: 'fake: Livy forgot the batch', nonRetryable: true });
           if (batch.script.waitError && state === 'running') throw ApplicationFailure.create({ type: batch.script.waitError, message: `fake ${batch.script.waitError}`, nonRetryable: true });
           if (state !== input.knownState || now >= windowEnd) return this.snapshot(batch, state);
           const until = Math.min(this.nextChangeAt(batch, now), windowEnd);
           Context.current().heartbeat();
+          // Short real-time steps with a heartbeat each, as the real activity heartbeats: a cancellation reaches it.
           await Promise.race([
-            this.clock.sleep(Math.max(1, until - now)),
+            this.clock.sleep(Math.min(Math.max(1, until - now), 50 * this.clock.speed)),
             new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true })),
           ]);
         }

@@ -70,9 +70,10 @@ describe('app failures', () => {
 
 describe('infra failures', () => {
   it.each([
-    // A 5xx is retried by Temporal inside the attempt (5 tries), then counts against the infra budget.
-    { cause: 'submit answered 5xx', script: { submitError: 'LivyServerError' }, type: 'LivyServerError', submitsPerAttempt: 5, posts: false },
-    { cause: 'submit refused for capacity', script: { submitError: 'LivyCapacity' }, type: 'LivyCapacity', submitsPerAttempt: 1, posts: false },
+    // 5xx and dropped connections are retried inside the attempt (fencing.test.ts) until the deployment's
+    // failover bound; past it the submission is given up on and counts against the infra budget.
+    // Capacity answers are back-pressure, never a failure (fencing.test.ts).
+    { cause: 'submission given up on past the failover bound', script: { submitError: 'LivyUnreachable' }, type: 'LivyUnreachable', submitsPerAttempt: 1, posts: false },
     { cause: 'batch lost mid-run', script: lost, type: 'BatchLost', submitsPerAttempt: 1, posts: true },
   ])('$cause: default infra budget, 3 retries = 4 attempts, then FAILED', async ({ script, type, submitsPerAttempt, posts }) => {
     const { status, cluster, jobId } = await runJob(env, { scripts: [...Array<AttemptScript>(4).fill(script), succeeds] });

@@ -1,7 +1,8 @@
 /**
  * The job contract is validated again inside the workflow: a spec that reaches it without going
  * through a client (e.g. `temporal workflow start` by hand) fails the job at once with a
- * non-retryable InvalidSpec failure naming the fields, before any activity runs.
+ * non-retryable InvalidSpec failure naming the fields, from its first activity (validateJob), before
+ * anything is routed or submitted.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
@@ -37,7 +38,7 @@ const INVALID: Array<{ what: string; spec: unknown; fields: string[] }> = [
 
 describe('a spec given straight to the workflow', () => {
   it.each(INVALID.map((c) => ({ ...c, named: c.fields.join(', ') })))(
-    'with $what fails the job: non-retryable InvalidSpec naming $named, no activity called',
+    'with $what fails the job: non-retryable InvalidSpec naming $named, nothing routed or submitted',
     async ({ spec, fields }) => {
     const input = (jobId: string) => ({ jobId, spec: spec as JobSpecInput, fingerprint: 'not-checked' });
     await withJob(env, { scripts: [{}], input }, async (job) => {
@@ -56,8 +57,9 @@ describe('a spec given straight to the workflow', () => {
       expect(details.every((d) => d.message.length > 0)).toBe(true);
 
       const history = await job.history();
-      expect(activitiesScheduled(history)).toEqual([]);
-      expect(eventsOfType(history, EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)).toHaveLength(1);
+      // Validation is the first activity (the workflow sandbox stays free of the schema); nothing after it ran.
+      expect(activitiesScheduled(history)).toEqual(['validateJob']);
+      expect(eventsOfType(history, EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)).toHaveLength(2);
       expect(history.events!.at(-1)!.eventType).toBe(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED);
       expect(job.cluster.routes).toEqual([]);
       expect(job.cluster.submits).toEqual([]);
