@@ -77,9 +77,9 @@ async function listFiles(dir: string): Promise<string[]> {
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 
 const IMPORT_SPECIFIERS = [
-  /^\s*(?:import|export)\s[^;'"]*?\bfrom\s*['"]([^'"]+)['"]/gm, // import … from 'x', export … from 'x'
-  /^\s*import\s*['"]([^'"]+)['"]/gm, // import 'x'
-  /\bimport\s*\(\s*(?:\/\*[^*]*\*\/\s*)?['"]([^'"]+)['"]\s*\)/g, // import('x'), import(/* webpack… */ 'x')
+  /^\s*(?:import|export)\s[^;'"]*?\bfrom\s*['"]([^'"]+)['"]/gm, // import … from "x", export … from "x"
+  /^\s*import\s*['"]([^'"]+)['"]/gm, // import "x"
+  /\bimport\s*\(\s*(?:\/\*[^*]*\*\/\s*)?['"]([^'"]+)['"]\s*\)/g, // import("x"), import(/* webpack… */ "x")
 ];
 const PACKAGE_NAME = /^(?:@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*/i;
 

@@ -127,8 +127,7 @@ class SparkJob {
     CancellationScope.current().cancelRequested.catch(() => this.recordWorkflowCancel());
     try {
       await this.scope.run(async () => {
-        if (!this.resume) await this.validate();
-        await this.runAttempts();
+        if (this.resume || (await this.validate())) await this.runAttempts();
       });
     } catch (err) {
       if (!isCancellation(err)) throw err;
@@ -139,7 +138,8 @@ class SparkJob {
   }
 
   /** Rule: every spec is validated (schema and team policy) in an activity before anything is submitted. */
-  private async validate(): Promise<void> {
+  /** False when the job ended here (FAILED: refused by its team's policy). */
+  private async validate(): Promise<boolean> {
     let validated;
     try {
       validated = await validating.validateJob({ jobId: this.input.jobId, spec: this.input.spec });
@@ -148,13 +148,16 @@ class SparkJob {
       const error = jobErrorFrom(err);
       this.record.status.lastError = error;
       this.record.setState('FAILED');
-      // The field-level errors travel in the failure's details, as the validator gave them.
+      // A valid spec the team's policy refuses is a job that failed, like any other fatal failure.
+      if (error.type === ErrorType.PolicyViolation) return false;
+      // A spec that is not one fails the workflow; the field-level errors travel in the failure's details.
       const details = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause.details : undefined;
       throw ApplicationFailure.create({ type: error.type, message: error.message, nonRetryable: true, details: details ? [...details] : undefined });
     }
     this.spec = validated.spec;
     this.record.adopt(newStatus(this.input.jobId, validated.spec, validated.fingerprint));
     this.record.announce();
+    return true;
   }
 
   /** Native workflow cancellation (UI button, `temporal workflow cancel`), unless a cancel is already on record. */
@@ -339,6 +342,11 @@ class SparkJob {
           if (error.type !== ErrorType.BatchLost) return { kind: 'failed', error, unfenced: ref };
           const found = await this.reconcile(ref);
           if (!found) return { kind: 'failed', error };
+          if (found.source === 'yarn' && found.state === 'killed') {
+            // Killed as Livy lost it (a Livy stop kills its apps): the cluster's doing, not the app's or a user's.
+            this.record.recordBatch(found);
+            return { kind: 'failed', error: { ...error, message: `${error.message}; YARN says its app was killed` } };
+          }
           // Livy (under a new id) or YARN still knows our attempt: take what it says.
           ref = { ...ref, batchId: found.batchId ?? ref.batchId, source: found.source ?? 'livy' };
           this.record.recordBatch(found);

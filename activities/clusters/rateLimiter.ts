@@ -1,6 +1,4 @@
 /** Per-cluster submission rate limit (token bucket), so a burst of jobs never floods one Livy. */
-import { setTimeout as delay } from 'node:timers/promises';
-
 export interface RateLimitOptions {
   perSecond: number;
   burst: number;
@@ -28,8 +26,23 @@ export class SubmissionRateLimiter {
         bucket.tokens -= 1;
         return;
       }
-      signal?.throwIfAborted();
-      await delay(Math.ceil(((1 - bucket.tokens) / this.options.perSecond) * 1000), undefined, { signal });
+      await abortableDelay(Math.ceil(((1 - bucket.tokens) / this.options.perSecond) * 1000), signal);
     }
   }
+}
+
+/** setTimeout that gives up when `signal` aborts (a cancelled submit stops waiting for a token). */
+function abortableDelay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }

@@ -1,6 +1,6 @@
 /** EMR clusters on the moto server, each pointing at a Livy simulator (tests and the demo). */
 import { EMRClient, RunJobFlowCommand, TerminateJobFlowsCommand } from '@aws-sdk/client-emr';
-import { LIVY_URL_TAG, POOL_TAG } from '../../activities/clusters/emrClusters';
+import { LIVY_URL_TAG, POOL_TAG, RM_URL_TAG } from '../../activities/clusters/emrClusters';
 import { MOTO_ENV } from './moto';
 
 export function motoEmrClient(endpoint: string): EMRClient {
@@ -15,7 +15,8 @@ export async function createCluster(
   emr: EMRClient,
   options: { name: string; releaseLabel: string; livyUrl: string; pool?: string; tags?: Record<string, string> },
 ): Promise<string> {
-  const tags = { [LIVY_URL_TAG]: options.livyUrl, ...(options.pool ? { [POOL_TAG]: options.pool } : {}), ...options.tags };
+  // The simulator serves YARN's ResourceManager API on Livy's port; moto's primary-node DNS name is fake.
+  const tags = { [LIVY_URL_TAG]: options.livyUrl, [RM_URL_TAG]: options.livyUrl, ...(options.pool ? { [POOL_TAG]: options.pool } : {}), ...options.tags };
   const out = await emr.send(
     new RunJobFlowCommand({
       Name: options.name,

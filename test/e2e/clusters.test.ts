@@ -26,7 +26,7 @@ beforeAll(async () => {
   ids.solo = await createCluster(emr, { name: 'solo', releaseLabel: 'emr-6.15.0', livyUrl: sims.solo!.url, pool: 'solo', tags });
   stack = await startStack('e2e-clusters', {
     clusters: [],
-    emr: { enabled: true, endpoint: inject('motoEndpoint'), region: 'us-east-1', cacheTtlMs: 200, stateCheckIntervalMs: 200, requiredTags: tags },
+    emr: { enabled: true, endpoint: inject('motoEndpoint'), region: 'us-east-1', cacheTtlMs: 200, stateCheckIntervalMs: 200, requiredTags: tags, tagUrlAllowlist: ['http://127.0.0.1:*'] },
   });
 });
 afterAll(async () => {

@@ -1,9 +1,10 @@
 /**
- * Storm protection and sizing caps end to end: a cluster that keeps refusing submissions opens its
- * circuit breaker (routing stops sending it work), a good probe after the cool-down closes it, and
- * a spec over its team's cap is refused without a POST.
+ * Storm protection and sizing caps end to end: Livy's capacity answer is back-pressure (the job
+ * waits on the same attempt, nothing counts against the cluster's breaker, which 5xx answers and
+ * dropped connections open: test/unit/fencing.activities.test.ts, breaker.test.ts), and a spec over
+ * its team's cap is refused without a POST.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startLivySimulator, type LivySimulator } from '../../dev/livy-sim';
 import { simSpec, startStack, type E2EStack } from '../support/stack';
 
@@ -35,29 +36,21 @@ async function occupy(sim: LivySimulator): Promise<number> {
 }
 
 describe('circuit breaker and sizing caps', () => {
-  it('opens after repeated capacity refusals, keeps jobs away, and closes after a good probe', async () => {
+  it("treats Livy's capacity answer as back-pressure: the job waits on the same attempt, no breaker strike, one POST once there is room", async () => {
     const blocker = await occupy(busy);
-    const spec = (name: string, extra: Record<string, unknown> = {}) =>
-      simSpec(name, {}, { route: { clusterId: 'busy' }, retry: { infra: 2, initialBackoff: 1, maxBackoff: 1 }, ...extra });
+    const { jobId } = await stack.client.submit(simSpec('waits-for-room', {}, { route: { clusterId: 'busy' }, retry: { initialBackoff: 1, maxBackoff: 1 }, timeouts: { queue: 120 } }));
+    const name = `${jobId}-a1`;
+    await vi.waitFor(() => expect(busy.requests({ method: 'POST', name }).length).toBeGreaterThanOrEqual(4), { timeout: 30_000, interval: 100 });
+    const waiting = await stack.client.status(jobId);
+    expect(waiting.state).toBe('QUEUED');
+    expect(waiting.attempts).toHaveLength(1);
+    expect(waiting.budgets.infraFailures).toBe(0);
 
-    const first = await stack.client.submit(spec('refused'));
-    const refused = await stack.client.wait(first.jobId, { pollIntervalMs: 100 });
-    expect(refused.state).toBe('FAILED');
-    expect(refused.attempts.map((a) => a.outcome)).toEqual(['INFRA_FAILED', 'INFRA_FAILED', 'INFRA_FAILED']);
-    expect(refused.lastError).toMatchObject({ type: 'LivyCapacity' });
-
-    // The breaker is open: a job for that cluster waits for it instead of POSTing, and gives up at its queue timeout.
-    const second = await stack.client.submit(spec('kept-away', { timeouts: { queue: 1 } }));
-    const keptAway = await stack.client.wait(second.jobId, { pollIntervalMs: 100 });
-    expect(keptAway.state).toBe('TIMED_OUT');
-    expect(busy.requests({ method: 'POST', name: `${second.jobId}-a1` })).toHaveLength(0);
-
-    // Capacity is back; after the cool-down a probe closes the breaker and the next job runs.
     expect(busy.finish(blocker, 'success')).toBe(true);
-    const third = await stack.client.submit(spec('after-cool-down', { timeouts: { queue: 60 } }));
-    const ran = await stack.client.wait(third.jobId, { pollIntervalMs: 100 });
+    const ran = await stack.client.wait(jobId, { pollIntervalMs: 100 });
     expect(ran.state).toBe('SUCCEEDED');
-    expect(busy.requests({ method: 'POST', name: `${third.jobId}-a1` })).toHaveLength(1);
+    expect(ran.attempts).toHaveLength(1);
+    expect(busy.requests({ method: 'POST', name }).filter((r) => r.status === 201)).toHaveLength(1);
   });
 
   it('refuses a size over the team cap, naming the cap, without a POST', async () => {

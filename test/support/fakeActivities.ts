@@ -46,7 +46,7 @@ export interface AttemptScript {
   /** The first N submissions are refused for capacity ("too many sessions"): back-pressure. */
   capacityRefusals?: number;
   /** Once Livy forgot the batch ('lost'), YARN's ResourceManager still reports this outcome by tag. */
-  yarnOutcome?: 'success' | 'dead';
+  yarnOutcome?: 'success' | 'dead' | 'killed';
   /** The wait fails with this (non-retryable) error type once the batch runs, e.g. LivyUnreachable past the bound. */
   waitError?: string;
   /** Every kill finds Livy unreachable (the attempt goes to the sweeper). */

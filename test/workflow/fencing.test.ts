@@ -85,6 +85,8 @@ describe('a batch Livy forgot while no worker watched (rule 5)', () => {
   it.each([
     { yarn: 'success' as const, state: 'SUCCEEDED', posts: 1 },
     { yarn: 'dead' as const, state: 'SUCCEEDED', posts: 2 },
+    // Killed as Livy lost it (a Livy stop kills its apps): an infra failure, retried.
+    { yarn: 'killed' as const, state: 'SUCCEEDED', posts: 2 },
   ])('YARN says the app ended $yarn: that is the attempt outcome ($posts POST(s))', async ({ yarn, state, posts }) => {
     const { status, cluster, jobId } = await runJob(env, { scripts: [{ outcome: 'lost', yarnOutcome: yarn }, { outcome: 'success' }] });
 
@@ -92,6 +94,7 @@ describe('a batch Livy forgot while no worker watched (rule 5)', () => {
     expect(cluster.posts).toEqual(Array.from({ length: posts }, (_, i) => batchOf(jobId, i + 1)));
     expect(status.attempts[0]).toMatchObject({ source: 'yarn', batchState: yarn });
     if (yarn === 'dead') expect(status.attempts[0]!.outcome).toBe('APP_FAILED');
+    if (yarn === 'killed') expect(status.attempts[0]!.outcome).toBe('INFRA_FAILED');
   });
 });
 
