@@ -35,7 +35,6 @@ const HOSTILE_CANCEL_ARGS: unknown[] = [
 ];
 
 const RUNS_LONG = { runningMs: 1e12 };
-}
 
 describe('hostile payloads', () => {
   it('bad cancel signals are ignored; the job runs on and a correct cancel afterwards is obeyed', async () => {
