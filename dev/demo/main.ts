@@ -85,7 +85,16 @@ async function main(): Promise<void> {
     configPath,
     toYaml({
       temporal: { address: server.address, taskQueue: 'shale' },
-      emr: { enabled: true, endpoint: moto.endpoint, region: MOTO_ENV.AWS_REGION, cacheTtlMs: 1000, stateCheckIntervalMs: 1000, requiredTags: DEMO_TAG },
+      emr: {
+        enabled: true,
+        endpoint: moto.endpoint,
+        region: MOTO_ENV.AWS_REGION,
+        cacheTtlMs: 1000,
+        stateCheckIntervalMs: 1000,
+        requiredTags: DEMO_TAG,
+        // The simulators' tag URLs (moto's primary-node DNS is fake); a tag outside the allowlist is refused.
+        tagUrlAllowlist: ['http://127.0.0.1:*'],
+      },
       livy: { pollIntervalMs: 500, failoverAfterUnreachableSeconds: 10 },
       sqlRunnerUri: 's3://acme-platform/shale/sql_runner.py',
     }),
@@ -146,6 +155,9 @@ async function main(): Promise<void> {
     ]));
     say('');
     say(`demo finished in ${formatDuration((Date.now() - started) / 1000)}; the worker's log is in .run/demo/worker.log`);
+    // A scene that ended otherwise than it shows is a broken demo: say so and exit non-zero.
+    const wrong = [...finals.values()].filter((s) => s.state !== (ids.get(s.jobId)!.cancelWhenRunning ? 'CANCELLED' : 'SUCCEEDED'));
+    if (wrong.length) throw new Error(`scenes that did not end as shown: ${wrong.map((s) => `${s.name} ${s.state} (${s.lastError?.message ?? 'no error'})`).join('; ')}`);
     if (keep) {
       say(`the stack stays up: Web UI ${server.uiUrl}  (filter: ShaleState = "RUNNING")`);
       say(`try: SHALE_TEMPORAL_ADDRESS=${server.address} bin/shale list --team demo`);
