@@ -37,10 +37,15 @@ export const flakyLivy: ScenarioDefinition = {
         const jobId = await ctx.submit(chaosSpec(`flaky-${i}`, { 'shale.sim.durationMs': '600000' }), { label: kind, expect: ['CANCELLED'] });
         cancels.push(
           (async () => {
-            await waitForJob(ctx, jobId, 'RUNNING', isRunning, 60_000);
+            // Under faults the state may lag; the cancel goes out either way (STARTING is a row of the table too).
+            const reached = await waitForJob(ctx, jobId, 'RUNNING', isRunning, 60_000).then(
+              () => true,
+              (err: Error) => (ctx.check('RUNNING seen within 60 s', false, `${jobId}: ${err.message.replace(/^bench: /, '')}`), false),
+            );
+            if (reached) ctx.check('RUNNING seen within 60 s', true);
             const answer = await ctx.client.cancel(jobId, { reason: 'chaos: cancel under faults', requestedBy: 'chaos' });
             ctx.check('cancel accepted', answer.accepted, `${jobId}: ${answer.message}`);
-          })().catch((err: Error) => ctx.check('cancel accepted', false, `${jobId}: ${err.message}`)),
+          })().catch((err: Error) => ctx.check('cancel accepted', false, `${jobId}: ${err.message.split('\n')[0]}`)),
         );
       }
     });

@@ -79,9 +79,10 @@ function fingerprintOf(spec: unknown): string {
 
 async function startRaw(ctx: ScenarioContext, h: HostileSpec, i: number): Promise<void> {
   const jobId = `chaos-hostile-${i}-${randomUUID().slice(0, 8)}`;
+  // Judged on what the workflow receives: the spec after the payload converter's JSON round trip (a Map becomes {}, ...).
   const refused = (() => {
     try {
-      return !parseJobSpec(h.spec).ok;
+      return !parseJobSpec(JSON.parse(JSON.stringify(h.spec))).ok;
     } catch {
       return true;
     }
