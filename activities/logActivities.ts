@@ -3,8 +3,8 @@
  * get logs without Livy's address or credential ever reaching their machine. The caller names a
  * cluster and a batch; the worker resolves the cluster's Livy from its own directory.
  */
-import { ApplicationFailure } from '@temporalio/activity';
 import type { ClusterDirectory } from './clusters/cluster';
+import { resolveCluster } from './clusters/resolve';
 import { translatingErrors } from './failures';
 import type { LivyClients } from './livy/client';
 import { isLivyError } from './livy/errors';
@@ -50,16 +50,11 @@ export interface LogActivityDeps {
 /** More than Livy ever holds: two 200-line sections, their markers and YARN's diagnostics. */
 export const WHOLE_LOG_ENTRIES = 1_000;
 
-/** Same value as the contract's ErrorType.UnknownCluster. */
-const UNKNOWN_CLUSTER = 'UnknownCluster';
 
 export function createLogActivities(deps: LogActivityDeps): LogActivities {
   return {
     async readBatchLog(input: ReadBatchLogInput): Promise<BatchLogRead> {
-      const cluster = (await deps.clusters.list()).find((c) => c.id === input.cluster);
-      if (!cluster) {
-        throw ApplicationFailure.create({ type: UNKNOWN_CLUSTER, message: `cluster ${input.cluster} is not in this worker's directory`, nonRetryable: true });
-      }
+      const cluster = await translatingErrors(() => resolveCluster(deps.clusters, input.cluster));
       const client = deps.livy.for(cluster.livyUrl);
       // Without either, the whole log (what a follower re-reads); a size alone is a page from the tail.
       const page = input.from === undefined && input.size === undefined ? { from: 0, size: WHOLE_LOG_ENTRIES } : { from: input.from, size: input.size ?? WHOLE_LOG_ENTRIES };

@@ -2,7 +2,8 @@
  * A Livy REST client over undici: one keep-alive pool per endpoint, bounded timeouts,
  * X-Requested-By always sent (CSRF), an optional auth header from worker config, typed errors.
  */
-import { Pool, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { ClientPools } from '../http/clientPools';
 import { LivyError, livyErrorFromResponse, mayHaveRegisteredBatch, readErrorBody, type FailedStartLeftover } from './errors';
 import type { LivyBatch, LivyBatchList, LivyBatchRequest, LivyLog } from './types';
 
@@ -170,29 +171,11 @@ function batchPath(nameOrId: BatchKey): string {
 }
 
 /** One client (and one keep-alive pool) per Livy endpoint, shared by every activity in the worker. */
-export class LivyClients {
-  private readonly clients = new Map<string, LivyClient>();
-  private readonly pools: Pool[] = [];
-
-  constructor(private readonly options: LivyClientOptions = {}) {}
-
-  for(endpoint: string): LivyClient {
-    let client = this.clients.get(endpoint);
-    if (!client) {
-      const origin = new URL(endpoint).origin;
-      const pool = new Pool(origin, {
-        connections: this.options.connectionsPerEndpoint ?? 16,
-        keepAliveTimeout: 30_000,
-        connect: { timeout: this.options.connectTimeoutMs ?? 5_000, ...(this.options.ca ? { ca: this.options.ca } : {}) },
-      });
-      this.pools.push(pool);
-      client = new LivyClient(endpoint, pool, this.options);
-      this.clients.set(endpoint, client);
-    }
-    return client;
-  }
-
-  async close(): Promise<void> {
-    await Promise.all(this.pools.map((p) => p.close()));
+export class LivyClients extends ClientPools<LivyClient> {
+  constructor(options: LivyClientOptions = {}) {
+    super(
+      { connections: options.connectionsPerEndpoint ?? 16, connectTimeoutMs: options.connectTimeoutMs, ca: options.ca },
+      (endpoint, pool) => new LivyClient(endpoint, pool, options),
+    );
   }
 }

@@ -3,7 +3,8 @@
  * "Cluster Application State API"), over undici: how a batch's app ended once Livy forgot the
  * batch (found by the tag Shale gave it, `J-aN`), and a kill that does not need Livy.
  */
-import { Pool, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { ClientPools } from '../http/clientPools';
 
 export type YarnAppState = 'NEW' | 'NEW_SAVING' | 'SUBMITTED' | 'ACCEPTED' | 'RUNNING' | 'FINISHED' | 'FAILED' | 'KILLED';
 export type YarnFinalStatus = 'UNDEFINED' | 'SUCCEEDED' | 'FAILED' | 'KILLED';
@@ -230,28 +231,8 @@ function idParts(appId: string): [number, number] {
 }
 
 /** One client (and one keep-alive pool) per ResourceManager, shared by every activity in the worker. */
-export class ResourceManagers {
-  private readonly clients = new Map<string, ResourceManagerClient>();
-  private readonly pools: Pool[] = [];
-
-  constructor(private readonly options: ResourceManagerOptions = {}) {}
-
-  for(rmUrl: string): ResourceManagerClient {
-    let client = this.clients.get(rmUrl);
-    if (!client) {
-      const pool = new Pool(new URL(rmUrl).origin, {
-        connections: 4,
-        keepAliveTimeout: 30_000,
-        connect: { timeout: this.options.connectTimeoutMs ?? 5_000, ...(this.options.ca ? { ca: this.options.ca } : {}) },
-      });
-      this.pools.push(pool);
-      client = new ResourceManagerClient(rmUrl, pool, this.options);
-      this.clients.set(rmUrl, client);
-    }
-    return client;
-  }
-
-  async close(): Promise<void> {
-    await Promise.all(this.pools.map((p) => p.close()));
+export class ResourceManagers extends ClientPools<ResourceManagerClient> {
+  constructor(options: ResourceManagerOptions = {}) {
+    super({ connections: 4, connectTimeoutMs: options.connectTimeoutMs, ca: options.ca }, (rmUrl, pool) => new ResourceManagerClient(rmUrl, pool, options));
   }
 }
