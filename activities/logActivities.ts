@@ -50,7 +50,6 @@ export interface LogActivityDeps {
 /** More than Livy ever holds: two 200-line sections, their markers and YARN's diagnostics. */
 export const WHOLE_LOG_ENTRIES = 1_000;
 
-
 export function createLogActivities(deps: LogActivityDeps): LogActivities {
   return {
     async readBatchLog(input: ReadBatchLogInput): Promise<BatchLogRead> {
