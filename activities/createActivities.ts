@@ -32,7 +32,7 @@ import { buildBatchRequest, type BatchRequestSettings } from './livy/batchReques
 import { BatchLostError, confirmOurBatch, type BatchWatcher } from './livy/batchWatcher';
 import type { LivyClient, LivyClients } from './livy/client';
 import { isLivyError, LivyError } from './livy/errors';
-import { withoutMarkers } from './livy/logSections';
+import { withoutMarkers } from '../contract/livyLog';
 import { toSnapshot } from './livy/snapshot';
 import type { LivyBatch } from './livy/types';
 import { policyViolation, type TeamPolicy } from './policy/teamPolicy';

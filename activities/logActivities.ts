@@ -8,7 +8,7 @@ import { resolveCluster } from './clusters/resolve';
 import { translatingErrors } from './failures';
 import type { LivyClients } from './livy/client';
 import { isLivyError } from './livy/errors';
-import { splitSections, withoutMarkers, type LogSectionName } from './livy/logSections';
+import { splitSections, withoutMarkers, type LogSectionName } from '../contract/livyLog';
 
 export interface ReadBatchLogInput {
   cluster: string;

@@ -8,6 +8,7 @@
  *
  * Pure: no I/O, no Node.
  */
+import { isLogMarker } from '../contract/livyLog';
 
 /** The lines of one section of a read, markers already removed. */
 export interface SectionRead {
@@ -16,8 +17,6 @@ export interface SectionRead {
   lines: readonly string[];
 }
 
-/** Livy's section markers (LIVY.md), in case a read still carries them: never shown as lines. */
-const MARKERS: ReadonlySet<string> = new Set(['stdout: ', '\nstderr: ', '\nYARN Diagnostics: ']);
 
 /** Sections in Livy's order, so a read that is not split into sections can be joined to all of them. */
 const SECTION_ORDER = ['stdout', 'stderr', 'yarnDiagnostics'];
@@ -52,7 +51,7 @@ export class LogFollower {
   next(read: readonly SectionRead[]): string[] {
     const fresh: string[] = [];
     for (const section of read) {
-      const lines = section.lines.filter((line) => !MARKERS.has(line));
+      const lines = section.lines.filter((line) => !isLogMarker(line)) // in case a read still carries Livy's markers;
       const key = section.name ?? '';
       const shown = key === '' ? this.everythingShown() : (this.shown.get(key) ?? []);
       const added = newLines(shown, lines);

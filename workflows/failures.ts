@@ -2,6 +2,8 @@
 import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/workflow';
 import type { JobError } from '../contract';
 import { classifyFailure, ErrorType } from '../contract/errors';
+// Livy's section markers (LIVY.md) are entries of their own, never the app's lines.
+import { isLogMarker } from '../contract/livyLog';
 
 export function jobErrorFrom(err: unknown): JobError {
   const cause = err instanceof ActivityFailure ? err.cause : err;
@@ -20,16 +22,9 @@ export function jobErrorFrom(err: unknown): JobError {
 /** Livy's YARN monitor also reports `dead` when it cannot find the app: that is the cluster's fault. */
 const INFRA_DEAD_MARKERS = [/No YARN application is found with tag/i, /ResourceManager.*(unreachable|connection refused)/i];
 
-/**
- * Livy's section markers are entries of their own in its log (LIVY.md), never the app's lines:
- * an app that exits non-zero without an exception leaves `"\nstderr: "` as the last entry.
- * (Kept here rather than imported: workflow code loads nothing from activities.)
- */
-const LOG_SECTION_MARKERS: ReadonlySet<string> = new Set(['stdout: ', '\nstderr: ', '\nYARN Diagnostics: ']);
-
 /** The app's own lines: no section marker, no blank line. */
 function appLines(log: readonly string[]): string[] {
-  return log.filter((line) => !LOG_SECTION_MARKERS.has(line) && line.trim() !== '');
+  return log.filter((line) => !isLogMarker(line) && line.trim() !== '');
 }
 
 export function jobErrorForFinishedBatch(state: string, log: readonly string[]): JobError | undefined {

@@ -1,6 +1,6 @@
 /** Livy's batch object as the workflow sees it, and the identity rule: a batch is its name. */
 import type { BatchSnapshot } from '../../contract';
-import { withoutMarkers } from './logSections';
+import { withoutMarkers } from '../../contract/livyLog';
 import type { LivyBatch } from './types';
 
 /** The batch as the workflow records it; Livy's section markers are not log lines and are left out. */

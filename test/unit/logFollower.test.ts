@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LivyClients, type LivyClient } from '../../activities/livy/client';
-import { isLogMarker, splitSections } from '../../activities/livy/logSections';
+import { isLogMarker, splitSections } from '../../contract/livyLog';
 import { LogFollower, newLines, overlapLength } from '../../client/logFollower';
 import { livyLogEntries, startLivySimulator, type LivySimulator } from '../../dev/livy-sim/index';
 
