@@ -9,6 +9,7 @@ import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import proto, { type temporal } from '@temporalio/proto';
 import { SOURCE_ROOT, workflowSourceFingerprint, type WorkflowSourceFingerprint } from '../../worker/versioning';
@@ -21,6 +22,11 @@ export interface RecordedRun {
   /** File name inside the release's directory. */
   file: string;
   sha256: string;
+  /**
+   * The workflow id the run had. A history does not hold it, and a replay must run under it: sparkJob
+   * refuses an input whose jobId is not its workflow id. Absent in older manifests (see workflowIdOf).
+   */
+  workflowId?: string;
 }
 
 export interface Manifest {
@@ -93,6 +99,8 @@ export interface CorpusHistory {
   path: string;
   run: number;
   file: string;
+  /** The workflow id to replay it under (workflowIdOf). */
+  workflowId: string;
   /** The protojson text, as recorded. */
   json: string;
 }
@@ -104,7 +112,7 @@ export async function corpusHistories(corpus: Corpus): Promise<CorpusHistory[]> 
     for (const [i, recorded] of runs.entries()) {
       const json = await readFile(join(corpus.dir, recorded.file), 'utf8');
       if (sha256(json) !== recorded.sha256) throw new Error(`${corpus.release}/${recorded.file} does not match the sha256 in its manifest`);
-      out.push({ path, run: i + 1, file: recorded.file, json });
+      out.push({ path, run: i + 1, file: recorded.file, workflowId: workflowIdOf(recorded, parseHistory(json)), json });
     }
   }
   return out;
@@ -115,6 +123,24 @@ export function parseHistory(json: string): temporal.api.history.v1.IHistory {
 }
 
 const EventType = proto.temporal.api.enums.v1.EventType;
+
+/**
+ * The workflow id a recorded run had: the manifest's, else (manifests written before it was kept) the
+ * jobId of a sparkJob input, which the workflow requires to be its id; other workflows (readJobLog,
+ * sweepBatch) do not read their id, and get the file name.
+ */
+export function workflowIdOf(recorded: RecordedRun, history: temporal.api.history.v1.IHistory): string {
+  if (recorded.workflowId) return recorded.workflowId;
+  const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+  try {
+    const input = payload ? defaultPayloadConverter.fromPayload<unknown>(payload) : undefined;
+    const jobId = (input as { jobId?: unknown } | null | undefined)?.jobId;
+    if (typeof jobId === 'string' && jobId !== '') return jobId;
+  } catch {
+    // not a JSON input: not a job
+  }
+  return recorded.file;
+}
 
 /** The build ids that completed the run's workflow tasks ('' for a task completed unversioned). */
 export function buildIdsOf(history: temporal.api.history.v1.IHistory): Set<string> {

@@ -31,11 +31,21 @@ for (const corpus of corpora) histories.set(corpus, await corpusHistories(corpus
 
 const label = (h: CorpusHistory) => `${h.path} (run ${h.run}, ${h.file})`;
 
-/** Replays the histories in one replay worker; returns each one's error (undefined when it replayed). */
+/**
+ * Replays the histories in one replay worker, each under the workflow id it ran with (sparkJob checks
+ * its input's jobId against it); returns each one's error by file (undefined when it replayed). The
+ * worker replays one history at a time, in the order given, so results are matched by position (the
+ * runs of a continue-as-new chain share their workflow id).
+ */
 async function replayAll(bundle: WorkflowBundleWithSourceMap, recorded: CorpusHistory[]): Promise<Map<string, Error | undefined>> {
   const results = new Map<string, Error | undefined>();
-  const inputs = recorded.map((h) => ({ workflowId: h.file, history: parseHistory(h.json) }));
-  for await (const result of Worker.runReplayHistories({ workflowBundle: bundle }, inputs)) results.set(result.workflowId, result.error);
+  const inputs = recorded.map((h) => ({ workflowId: h.workflowId, history: parseHistory(h.json) }));
+  let i = 0;
+  for await (const result of Worker.runReplayHistories({ workflowBundle: bundle }, inputs)) {
+    const h = recorded[i++]!;
+    if (result.workflowId !== h.workflowId) throw new Error(`replay results out of order: ${result.workflowId} answered for ${h.file} (${h.workflowId})`);
+    results.set(h.file, result.error);
+  }
   return results;
 }
 
