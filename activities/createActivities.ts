@@ -304,7 +304,7 @@ export function createActivities(deps: ActivityDeps): ShaleActivities {
         translatingErrors(async () => {
           let cluster: Cluster;
           try {
-            cluster = await resolveCluster(deps.clusters, ref.cluster);
+            cluster = await resolveCluster(deps.clusters, ref.cluster, { evenIfTerminated: true });
           } catch (err) {
             if (err instanceof ClusterLostError) return { stateBefore: 'cluster-terminated', deleted: false };
             throw err;

@@ -136,6 +136,8 @@ export type SpecParseResult = { ok: true; spec: JobSpec } | { ok: false; errors:
 
 /** Largest spec accepted, as JSON: keeps workflow history and payloads small. */
 export const MAX_SPEC_BYTES = 256 * 1024;
+/** Any one string the schema leaves uncapped (a conf value, an argument): a quarter of the whole spec. */
+export const MAX_STRING_LENGTH = 64 * 1024;
 /** Deepest a value may sit below the spec; the deepest real field (route.criteria.N.tag) is 4. */
 export const MAX_SPEC_DEPTH = 8;
 /** Errors reported at most: enough to fix a spec, bounded for a failure message. */
@@ -151,7 +153,7 @@ const CREDENTIAL_ADVICE = 'credentials live in worker config, never in a job spe
 export function parseJobSpec(input: unknown): SpecParseResult {
   const top = topLevelError(input);
   if (top) return { ok: false, errors: [top] };
-  const plain = readPlainData(input, { maxDepth: MAX_SPEC_DEPTH, schema: jobSpecSchema, maxErrors: MAX_REPORTED_ERRORS });
+  const plain = readPlainData(input, { maxDepth: MAX_SPEC_DEPTH, schema: jobSpecSchema, maxErrors: MAX_REPORTED_ERRORS, maxStringLength: MAX_STRING_LENGTH });
   if (plain.shapeErrors.length > 0) return { ok: false, errors: [...plain.lengthErrors, ...plain.shapeErrors] };
   const size = utf8Length(JSON.stringify(plain.value));
   if (size > MAX_SPEC_BYTES) {

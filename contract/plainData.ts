@@ -29,6 +29,11 @@ export interface PlainDataOptions {
   schema: z.core.$ZodType;
   /** Stop collecting after this many errors. */
   maxErrors: number;
+  /**
+   * The cap for a string whose schema sets none (conf values, durations, enums): one oversized
+   * value is named as its own field, not only as the whole document's size.
+   */
+  maxStringLength?: number;
 }
 
 /**
@@ -73,7 +78,7 @@ export function readPlainData(input: unknown, options: PlainDataOptions): PlainD
   function read(value: unknown, path: (string | number)[], schema: z.core.$ZodType | undefined): unknown {
     switch (typeof value) {
       case 'string': {
-        const cap = maxLengthOf(schema);
+        const cap = maxLengthOf(schema) ?? options.maxStringLength;
         if (cap === undefined || value.length <= cap) return value;
         if (!full()) lengthErrors.push({ field: fieldName(path), message: `is ${value.length} characters; at most ${cap} allowed` });
         return value.slice(0, cap);

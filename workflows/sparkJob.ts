@@ -338,7 +338,9 @@ class SparkJob {
         } catch (err) {
           this.throwIfCancelled(err);
           const error = jobErrorFrom(err);
-          if (error.type === ErrorType.ClusterLost) return { kind: 'failed', error }; // a dead cluster runs nothing
+          // EMR says the cluster is going away, but its Livy may still answer: the batch is killed by name
+          // (or found gone with the cluster) before the next attempt starts elsewhere.
+          if (error.type === ErrorType.ClusterLost) return { kind: 'failed', error, unfenced: ref };
           if (error.type !== ErrorType.BatchLost) return { kind: 'failed', error, unfenced: ref };
           const found = await this.reconcile(ref);
           if (!found) return { kind: 'failed', error };

@@ -21,6 +21,8 @@ export interface ClusterDirectory {
   list(): Promise<Cluster[]>;
   /** The cluster's EMR state, where the directory knows it (static endpoints have none). */
   stateOf?(clusterId: string): Promise<string | undefined>;
+  /** One cluster by id, whatever its state (list() holds active clusters only). */
+  find?(clusterId: string): Promise<Cluster | undefined>;
 }
 
 /** The cluster under a job went away (EMR terminated it): the workflow fails over. */

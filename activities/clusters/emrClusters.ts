@@ -130,6 +130,18 @@ export class EmrClusters implements ClusterDirectory {
     this.cached = undefined;
   }
 
+  /**
+   * One cluster by id, whatever its state: EMR still describes a terminating or terminated cluster,
+   * so a batch on it can be killed by name while its Livy still answers.
+   */
+  async find(clusterId: string): Promise<Cluster | undefined> {
+    const described = await this.emr.send(new DescribeClusterCommand({ ClusterId: clusterId })).catch(() => undefined);
+    const required = Object.entries(this.options.requiredTags ?? {});
+    const emr = described?.Cluster;
+    if (!emr || !required.every(([k, v]) => emr.Tags?.some((t) => t.Key === k && t.Value === v))) return undefined;
+    return toCluster(emr, this.allowlist, (refusal) => this.report(refusal));
+  }
+
   private async discover(): Promise<Cluster[]> {
     const ids: string[] = [];
     for await (const page of paginateListClusters({ client: this.emr }, { ClusterStates: ACTIVE_STATES })) {
@@ -165,6 +177,14 @@ export class CombinedClusters implements ClusterDirectory {
 
   async list(): Promise<Cluster[]> {
     return (await Promise.all(this.sources.map((s) => s.list()))).flat();
+  }
+
+  async find(clusterId: string): Promise<Cluster | undefined> {
+    for (const source of this.sources) {
+      const found = await source.find?.(clusterId);
+      if (found) return found;
+    }
+    return undefined;
   }
 
   async stateOf(clusterId: string): Promise<string | undefined> {

@@ -7,12 +7,21 @@ import { ErrorType } from '../../contract';
 import { ClusterLostError, type Cluster, type ClusterDirectory } from './cluster';
 import { LOST_EMR_STATES } from './emrClusters';
 
-export async function resolveCluster(clusters: ClusterDirectory, clusterId: string): Promise<Cluster> {
+/**
+ * The cluster an activity names, from the worker's own directory. A cluster EMR says is going away
+ * is lost (ClusterLostError), unless `evenIfTerminated` (a kill: its Livy may still answer, and a
+ * batch there must not run on beside the job's next attempt).
+ */
+export async function resolveCluster(clusters: ClusterDirectory, clusterId: string, options: { evenIfTerminated?: boolean } = {}): Promise<Cluster> {
   const found = (await clusters.list()).find((c) => c.id === clusterId);
   if (found) return found;
   // Discovery lists active clusters only: one that is going away is found through its EMR state.
   const emrState = await clusters.stateOf?.(clusterId);
-  if (emrState && LOST_EMR_STATES.has(emrState)) throw new ClusterLostError(`cluster ${clusterId} is ${emrState}`);
+  if (emrState && LOST_EMR_STATES.has(emrState)) {
+    const described = options.evenIfTerminated ? await clusters.find?.(clusterId) : undefined;
+    if (described) return described;
+    throw new ClusterLostError(`cluster ${clusterId} is ${emrState}`);
+  }
   throw ApplicationFailure.create({
     type: ErrorType.UnknownCluster,
     message: `cluster ${clusterId} is not in this worker's directory${emrState ? ` (EMR state ${emrState})` : ''}`,

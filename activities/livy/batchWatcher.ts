@@ -29,7 +29,7 @@ export interface EndpointHealth {
 
 export interface WatcherOptions {
   pollIntervalMs: number;
-  /** The longest pause between polls while the endpoint fails; the pause doubles up to it. Default max(pollIntervalMs, 30 s). */
+  /** The longest pause between polls while the endpoint fails; the pause doubles up to it. Default 8 poll intervals, at most 30 s. */
   maxBackoffMs?: number;
   pageSize?: number;
   /** One line when a failure streak starts (warn) and one when the endpoint answers again (info). */
@@ -73,7 +73,9 @@ class EndpointWatcher {
   ) {}
 
   private get maxBackoffMs(): number {
-    return this.options.maxBackoffMs ?? Math.max(this.options.pollIntervalMs, DEFAULT_MAX_BACKOFF_MS);
+    // At most 8 poll intervals (and 30 s): a flaky Livy is spared a storm of lists, yet a waiting job
+    // hears of its batch's change within a few intervals of the first good answer's chance.
+    return this.options.maxBackoffMs ?? Math.max(this.options.pollIntervalMs, Math.min(DEFAULT_MAX_BACKOFF_MS, 8 * this.options.pollIntervalMs));
   }
 
   add(waiter: Waiter): () => void {

@@ -4,6 +4,7 @@ import {
   MAX_DURATION_SECONDS,
   MAX_SPEC_DEPTH,
   MAX_SPEC_BYTES,
+  MAX_STRING_LENGTH,
   formatFieldErrors,
   parseJobSpec,
   type FieldError,
@@ -300,6 +301,14 @@ describe('parseJobSpec: hostile input', () => {
     const args = Array.from({ length: 20 }, () => 'a'.repeat(16_000));
     const errs = errors({ ...pyspark, args, team: 'NOT A TEAM' });
     expect(errs).toEqual([{ field: '(spec)', message: expect.stringMatching(new RegExp(`^is \\d+ bytes; at most ${MAX_SPEC_BYTES} allowed$`)) }]);
+  });
+
+  it(`names one oversized value as its field, even where the schema sets no cap (over ${MAX_STRING_LENGTH} characters)`, () => {
+    // Found by the chaos suite: each of these was reported only as the whole spec's size.
+    const big = (n: number) => 'x'.repeat(n);
+    expect(fields({ ...pyspark, conf: { 'spark.app.note': big(300_000) } })).toEqual(['conf.spark.app.note']);
+    expect(fields({ ...pyspark, route: { sparkVersion: big(300_000) } })).toEqual(['route.sparkVersion']);
+    expect(fields({ ...pyspark, timeouts: { queue: big(300_000) } })).toEqual(['timeouts.queue']);
   });
 
   it('measures MAX_SPEC_BYTES in UTF-8 bytes, not characters', () => {

@@ -31,6 +31,15 @@ describe('never two live attempts', () => {
     expect(status.lostClusters ?? []).toEqual([]);
   });
 
+  it('EMR says the cluster is going away while its Livy still answers: attempt 1 is killed by name before attempt 2', async () => {
+    const { status, cluster, jobId } = await runJob(env, { scripts: [{ waitError: 'ClusterLost', runningMs: 1e12 }, { outcome: 'success' }] });
+
+    expect(status.state).toBe('SUCCEEDED');
+    expect(cluster.livyCalls).toEqual([`POST ${batchOf(jobId, 1)}`, `DELETE ${batchOf(jobId, 1)}`, `POST ${batchOf(jobId, 2)}`]);
+    expect(status.attempts[0]).toMatchObject({ outcome: 'INFRA_FAILED', fence: 'killed' });
+    expect(status.lostClusters).toEqual(['fake']);
+  });
+
   it('a kill its cluster does not answer goes to a sweeper workflow, started before attempt 2 is POSTed', async () => {
     await withJob(env, { scripts: [{ waitError: 'LivyUnreachable', killUnreachable: true, runningMs: 1e12 }, { outcome: 'success' }] }, async (job) => {
       const status = await job.result();
