@@ -36,8 +36,8 @@ const CORE_PATHS = {
   'continue-as-new': 'a short historyLimit and trackWindow: the job continues as new while tracking (every run recorded)',
   'run-timeout': 'the attempt runs past timeouts.run: the batch is killed, TIMED_OUT',
   'queue-timeout': 'no cluster takes the job within timeouts.queue: TIMED_OUT',
-  'cluster-failover': 'EMR terminates the cluster under a running job: attempt 2 on another cluster',
-  'cluster-lost': 'every cluster the route allows is terminated: ClusterLost',
+  'cluster-failover': 'EMR terminates the cluster under a running job: the attempt is fenced (killBatch), attempt 2 on another cluster',
+  'cluster-lost': 'every cluster the route allows is terminated (the attempt fenced): ClusterLost',
   'unreachable-fenced':
     'Livy stops answering past livy.failoverAfterUnreachableSeconds, then answers the fence: attempt 1 is killed by name before attempt 2 runs (on the other cluster of the pool)',
   'fence-found-succeeded': 'Livy stops answering past the failover bound while the batch succeeds: the fence finds it succeeded and that is the outcome (never run again)',
