@@ -236,6 +236,13 @@ export function createActivities(deps: ActivityDeps): ShaleActivities {
       const abort = new AbortController();
       ctx.cancellationSignal.addEventListener('abort', () => abort.abort(ctx.cancellationSignal.reason), { once: true });
       const window = setTimeout(() => abort.abort('window'), input.windowSeconds * 1000);
+      // An outage counts from this wait's start at the earliest: the watcher's record of an outage may
+      // predate it (nobody polled since), and a Livy that answers again must not be given up on at once.
+      const startedAt = Date.now();
+      const outageSince = (livyUrl: string) => {
+        const since = deps.watcher.endpointHealth(livyUrl).unreachableSinceMs;
+        return since === undefined ? undefined : Math.max(since, startedAt);
+      };
       const checks: NodeJS.Timeout[] = [];
       try {
         return await whileHeartbeating(heartbeatMs, () => ({ knownState: input.knownState }), () =>
@@ -251,7 +258,7 @@ export function createActivities(deps: ActivityDeps): ShaleActivities {
                   deps.breakers?.recordFailure(input.cluster);
                   abort.abort(new ClusterLostError(`cluster ${input.cluster} is ${emrState}; batch ${input.batchName} went with it`));
                 }
-                const givenUp = unreachableFor(deps.watcher.endpointHealth(cluster.livyUrl).unreachableSinceMs);
+                const givenUp = unreachableFor(outageSince(cluster.livyUrl));
                 if (givenUp) abort.abort(givenUp);
               }, deps.clusterCheckIntervalMs ?? 15_000),
             );
@@ -268,7 +275,7 @@ export function createActivities(deps: ActivityDeps): ShaleActivities {
                 // Livy does not answer (or answers an error) as the window ends: no news about the batch.
                 // The job keeps waiting unless the outage is past the deployment's bound.
                 if (!isLivyError(confirmErr)) throw confirmErr;
-                const givenUp = unreachableFor(deps.watcher.endpointHealth(cluster.livyUrl).unreachableSinceMs);
+                const givenUp = unreachableFor(outageSince(cluster.livyUrl));
                 if (givenUp) throw givenUp;
                 return { batchId: input.batchId, batchName: input.batchName, state: input.knownState };
               }

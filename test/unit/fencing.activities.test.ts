@@ -396,6 +396,21 @@ describe('waitForBatchChange', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
   });
 
+  it('an outage that ended before a wait began is not held against it: a wait on the recovered Livy goes on', async () => {
+    // Found while recording the replay corpus: the watcher keeps an outage's record until it polls
+    // again, and a new wait judged by it gave up at once although Livy answered again.
+    const f = await fixture();
+    const a = f.activities({ failoverAfterUnreachableMs: 300 });
+    const { name } = await submitRunning(f, a);
+    f.sim.setFaults({ dropRate: 1 });
+    await rejection(runActivity(a.waitForBatchChange, { cluster: 'c1', batchName: name, knownState: 'running', windowSeconds: 60 }), ApplicationFailure);
+    f.sim.setFaults({ dropRate: 0 });
+    await new Promise((r) => setTimeout(r, 400)); // longer than the bound, with nobody waiting: the record goes stale
+    const wait = watch(runActivity(a.waitForBatchChange, { cluster: 'c1', batchName: name, knownState: 'running', windowSeconds: 60 }));
+    finishBatch(f.sim, name, 'success');
+    expect(await wait.promise).toMatchObject({ batchName: name, state: 'success' });
+  });
+
   it('Livy unreachable under the bound: the wait goes on and returns the change once Livy answers again', async () => {
     const f = await fixture();
     const a = f.activities({ failoverAfterUnreachableMs: 60_000 });
