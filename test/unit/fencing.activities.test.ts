@@ -396,19 +396,24 @@ describe('waitForBatchChange', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
   });
 
-  it('an outage that ended before a wait began is not held against it: a wait on the recovered Livy goes on', async () => {
+  it('an outage the watcher recorded before a wait began is not held against it: the wait on the recovered Livy goes on', async () => {
     // Found while recording the replay corpus: the watcher keeps an outage's record until it polls
-    // again, and a new wait judged by it gave up at once although Livy answered again.
+    // again, and a new wait judged by that record gave up at once although Livy answered again.
     const f = await fixture();
-    const a = f.activities({ failoverAfterUnreachableMs: 300 });
-    const { name } = await submitRunning(f, a);
-    f.sim.setFaults({ dropRate: 1 });
-    await rejection(runActivity(a.waitForBatchChange, { cluster: 'c1', batchName: name, knownState: 'running', windowSeconds: 60 }), ApplicationFailure);
-    f.sim.setFaults({ dropRate: 0 });
-    await new Promise((r) => setTimeout(r, 400)); // longer than the bound, with nobody waiting: the record goes stale
+    const plain = f.activities({});
+    const { name } = await submitRunning(f, plain);
+    const real = new BatchWatcher(f.livy, { pollIntervalMs: 200 });
+    // The watcher still remembers a 10-second outage: its next poll (200 ms away) would clear it.
+    const remembering = Object.assign(Object.create(real) as BatchWatcher, {
+      endpointHealth: () => ({ unreachableSinceMs: Date.now() - 10_000, consecutiveFailures: 5 }),
+    });
+    const a = f.activities({ watcher: remembering, failoverAfterUnreachableMs: 1_000 });
     const wait = watch(runActivity(a.waitForBatchChange, { cluster: 'c1', batchName: name, knownState: 'running', windowSeconds: 60 }));
+    await vi.waitFor(() => expect(f.sim.requests({ method: 'GET' }).filter((r) => r.path === '/batches').length).toBeGreaterThan(0), { timeout: 5_000, interval: 10 });
+    expect(wait.settled()).toBe(false);
     finishBatch(f.sim, name, 'success');
     expect(await wait.promise).toMatchObject({ batchName: name, state: 'success' });
+    real.stop();
   });
 
   it('Livy unreachable under the bound: the wait goes on and returns the change once Livy answers again', async () => {
