@@ -8,6 +8,7 @@ help:
 	@echo "              KEEP=1 leaves the stack up afterwards"
 	@echo "make test   - install what is missing, then typecheck, lint and run every test suite"
 	@echo "make bench  - measure Shale against its targets and baselines (about 10 min); QUICK=1 for a small run"
+	@echo "make chaos  - the chaos suite: worker/server kills, flaky and restarting Livy, unreachable clusters, cancel races, hostile input, secrets scan (about 26 min); QUICK=1 for the CI size"
 	@echo "make check  - typecheck, ESLint and ShellCheck (a pinned ShellCheck is installed into .tools/ if missing)"
 	@echo "make tools  - install the local stack's binaries into .tools/ (only those not on PATH)"
 
