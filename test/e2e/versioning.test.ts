@@ -97,7 +97,8 @@ const jobs: Record<string, string> = {};
 let bCurrentAt = 0;
 
 beforeAll(async () => {
-  installQuietRuntime();
+  // Activities fail on purpose here (lost batches, refusals): their ApplicationFailures are not printed.
+  installQuietRuntime({ hideScriptedFailures: true });
   address = inject('temporalAddress');
   taskQueue = uniqueTaskQueue('e2e-versioning');
   livy = await startLivySimulator({ name: 'spark3', startingMs: 100, defaultDurationMs: 500 });

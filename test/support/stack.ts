@@ -32,7 +32,8 @@ export interface StackOptions {
 }
 
 export async function startStack(prefix: string, overrides: Partial<WorkerConfigInput> = {}, options: StackOptions = {}): Promise<E2EStack> {
-  installQuietRuntime();
+  // Activities fail on purpose here (lost batches, refusals): their ApplicationFailures are not printed.
+  installQuietRuntime({ hideScriptedFailures: true });
   const stopCapture = options.logSink ? captureRuntimeLogs(options.logSink) : undefined;
   const address = options.address ?? inject('temporalAddress');
   const taskQueue = uniqueTaskQueue(prefix);
