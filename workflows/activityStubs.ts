@@ -40,7 +40,8 @@ export const submitting = proxyActivities<Pick<ShaleActivities, 'submitBatch'>>(
   summary: "submit the attempt's batch to Livy (adopts it if already there)",
   startToCloseTimeout: '1 minute',
   heartbeatTimeout: '20s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: NON_RETRYABLE_ACTIVITY_ERRORS },
+  // At most 10 s between tries: a job learns that Livy answers again within seconds of it doing so.
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', nonRetryableErrorTypes: NON_RETRYABLE_ACTIVITY_ERRORS },
 });
 
 /** One wait per state change: retried without limit after a worker crash (heartbeat timeout). */

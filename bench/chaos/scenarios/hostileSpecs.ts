@@ -31,6 +31,9 @@ function judge(h: HostileSpec): string | undefined {
   if (result.errors.length === 0) return 'refused without an error';
   if (!result.errors.every((e) => typeof e.field === 'string' && typeof e.message === 'string' && e.message !== '')) return 'refused with malformed errors';
   if (h.at === '(spec)') return undefined;
+  // A field set to undefined is a field left out: its default applies, and a sibling that no longer
+  // fits it is what the refusal rightly names (retry.maxBackoff under the default initialBackoff).
+  if (isLeftOut(h) && result.errors.some((e) => e.field !== '(spec)')) return undefined;
   const top = h.at.split('.')[0]!;
   const leaf = h.at.slice(top.length + 1);
   const named = result.errors.some(
@@ -42,6 +45,14 @@ function judge(h: HostileSpec): string | undefined {
       (e.field === top && leaf === ''),
   );
   return named ? undefined : `refused without naming ${h.at}: ${formatFieldErrors(result.errors).slice(0, 160)}`;
+}
+
+function isLeftOut(h: HostileSpec): boolean {
+  try {
+    return h.at.split('.').reduce((o: any, k) => (o == null ? o : o[k]), h.spec) === undefined;
+  } catch {
+    return false; // a throwing getter is not a field left out
+  }
 }
 
 /** A short, printable description of a hostile case (never the megabyte values themselves). */
