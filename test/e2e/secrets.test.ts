@@ -10,33 +10,18 @@ import type { LogEntry } from '@temporalio/worker';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { fetchJobHistories } from '../../client/audit';
+import { secretHitsIn, secretNeedles } from '../support/secretScan';
 import { simSpec, startStack, type E2EStack } from '../support/stack';
 
 const ENV_NAME = 'SHALE_E2E_LIVY_AUTH';
 const TOKEN = `s3cr3t-${randomUUID()}`;
 const SECRET = `Bearer ${TOKEN}`;
 
-/**
- * What the secret looks like wherever it could be written: as is, and base64-encoded at each of the
- * three byte alignments (payloads in a history's JSON are base64), minus the characters that depend
- * on the bytes around it.
- */
-function needles(secret: string): Array<{ label: string; text: string }> {
-  const found = [{ label: 'plain', text: secret }];
-  const bytes = Buffer.from(secret);
-  for (let pad = 0; pad < 3; pad++) {
-    const encoded = Buffer.concat([Buffer.alloc(pad), bytes]).toString('base64');
-    const firstClean = pad === 0 ? 0 : 1;
-    const lastClean = Math.floor((pad + bytes.length) / 3);
-    found.push({ label: `base64+${pad}`, text: encoded.slice(firstClean * 4, lastClean * 4) });
-  }
-  return found;
-}
-const NEEDLES = needles(TOKEN);
+const NEEDLES = secretNeedles(TOKEN);
 
 /** Which encodings of the secret a text holds (named, so a failure does not print the secret). */
 function hits(text: string): string[] {
-  return NEEDLES.filter((needle) => text.includes(needle.text)).map((needle) => needle.label);
+  return secretHitsIn(NEEDLES, text);
 }
 
 /** Every base64 payload in a history's JSON, decoded: a second look, beside the encoded needles. */

@@ -4,27 +4,17 @@
  * (payloads in a history's JSON are base64), minus the characters that depend on the bytes around it.
  */
 import { randomUUID } from 'node:crypto';
+import { secretHitsIn, secretNeedles } from '../../../test/support/secretScan';
 
 export const SECRET_ENV = 'SHALE_LIVY_AUTH';
 const TOKEN = `chaos-s3cr3t-${randomUUID()}`;
 export const SECRET_VALUE = `Bearer ${TOKEN}`;
 
-function needles(secret: string): Array<{ label: string; text: string }> {
-  const found = [{ label: 'plain', text: secret }];
-  const bytes = Buffer.from(secret);
-  for (let pad = 0; pad < 3; pad++) {
-    const encoded = Buffer.concat([Buffer.alloc(pad), bytes]).toString('base64');
-    const firstClean = pad === 0 ? 0 : 1;
-    const lastClean = Math.floor((pad + bytes.length) / 3);
-    found.push({ label: `base64+${pad}`, text: encoded.slice(firstClean * 4, lastClean * 4) });
-  }
-  return found;
-}
-const NEEDLES = needles(TOKEN);
+const NEEDLES = secretNeedles(TOKEN);
 
 /** Which encodings of the secret a text holds (named, so a report never prints the secret). */
 export function secretHits(text: string): string[] {
-  return NEEDLES.filter((needle) => text.includes(needle.text)).map((needle) => needle.label);
+  return secretHitsIn(NEEDLES, text);
 }
 
 /** The scan must be able to find what it looks for, or zero hits means nothing. */
