@@ -10,7 +10,7 @@ import type { LogEntry } from '@temporalio/worker';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { fetchJobHistories } from '../../client/audit';
-import { secretHitsIn, secretNeedles } from '../support/secretScan';
+import { decodedPayloads, secretHitsIn, secretNeedles } from '../support/secretScan';
 import { simSpec, startStack, type E2EStack } from '../support/stack';
 
 const ENV_NAME = 'SHALE_E2E_LIVY_AUTH';
@@ -24,17 +24,6 @@ function hits(text: string): string[] {
   return secretHitsIn(NEEDLES, text);
 }
 
-/** Every base64 payload in a history's JSON, decoded: a second look, beside the encoded needles. */
-function decodedPayloads(json: unknown, out: string[] = []): string[] {
-  if (Array.isArray(json)) json.forEach((v) => decodedPayloads(v, out));
-  else if (json && typeof json === 'object') {
-    for (const [key, value] of Object.entries(json)) {
-      if (key === 'data' && typeof value === 'string') out.push(Buffer.from(value, 'base64').toString('utf8'));
-      else decodedPayloads(value, out);
-    }
-  }
-  return out;
-}
 
 const logEntries: LogEntry[] = [];
 const processOutput: string[] = [];

@@ -24,3 +24,15 @@ export function secretNeedles(secret: string): SecretNeedle[] {
 export function secretHitsIn(needles: readonly SecretNeedle[], text: string): string[] {
   return needles.filter((needle) => text.includes(needle.text)).map((needle) => needle.label);
 }
+
+/** Every base64 payload in a history's JSON, decoded: a second look, beside the encoded needles. */
+export function decodedPayloads(json: unknown, out: string[] = []): string[] {
+  if (Array.isArray(json)) json.forEach((v) => decodedPayloads(v, out));
+  else if (json && typeof json === 'object') {
+    for (const [key, value] of Object.entries(json)) {
+      if (key === 'data' && typeof value === 'string') out.push(Buffer.from(value, 'base64').toString('utf8'));
+      else decodedPayloads(value, out);
+    }
+  }
+  return out;
+}

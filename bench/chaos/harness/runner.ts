@@ -12,7 +12,8 @@ import { countWorkflows } from '../../visibility';
 import type { Mode, ChaosSizes } from '../sizes';
 import { checkInvariants, type Verdict } from './invariants';
 import { ScenarioContext } from './scenario';
-import { decodedPayloads, scanForSecret, scannerFindsTheSecret, type ScanSurface } from './secrets';
+import { decodedPayloads } from '../../../test/support/secretScan';
+import { scanForSecret, scannerFindsTheSecret, type ScanSurface } from './secrets';
 import type { ChaosStack } from './stack';
 
 const { EventType, WorkflowTaskFailedCause } = proto.temporal.api.enums.v1;

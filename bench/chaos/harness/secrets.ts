@@ -25,17 +25,6 @@ export function scannerFindsTheSecret(): boolean {
   return embedded && secretHits(`authorization: ${SECRET_VALUE}`).length > 0 && secretHits(SECRET_VALUE.slice(0, -1)).length === 0;
 }
 
-/** Every base64 payload in a history's JSON, decoded: a second look, beside the encoded needles. */
-export function decodedPayloads(json: unknown, out: string[] = []): string[] {
-  if (Array.isArray(json)) json.forEach((v) => decodedPayloads(v, out));
-  else if (json && typeof json === 'object') {
-    for (const [key, value] of Object.entries(json)) {
-      if (key === 'data' && typeof value === 'string') out.push(Buffer.from(value, 'base64').toString('utf8'));
-      else decodedPayloads(value, out);
-    }
-  }
-  return out;
-}
 
 export interface ScanSurface {
   /** e.g. "history chaos-…", "worker log chaos-kills-w1", "cli status". */
