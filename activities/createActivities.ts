@@ -81,6 +81,26 @@ async function findByName(client: LivyClient, name: string): Promise<LivyBatch |
   return batch?.name === name ? batch : undefined;
 }
 
+/**
+ * A kill's steps are each retried for a while when Livy fails them (5xx, a dropped connection): on a
+ * flaky Livy, a kill that needs three answers in a row would otherwise rarely get them, and the
+ * batch would be left to the sweeper. A Livy that does not answer at all is given up on at the bound.
+ */
+const KILL_STEP_PERSISTENCE_MS = 20_000;
+
+function persistently(untilMs: number) {
+  return async <T>(work: () => Promise<T>): Promise<T> => {
+    for (let tries = 0; ; tries++) {
+      try {
+        return await work();
+      } catch (err) {
+        if (!isEndpointTrouble(err) || Date.now() >= untilMs || Context.current().cancellationSignal.aborted) throw err;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 200 * 2 ** tries)));
+      }
+    }
+  };
+}
+
 function yarnSnapshot(batchName: string, app: YarnApp): BatchSnapshot {
   return { batchName, state: batchStateFromYarn(app), appId: app.appId, log: app.diagnostics ? [app.diagnostics] : undefined, source: 'yarn' };
 }
@@ -317,8 +337,9 @@ export function createActivities(deps: ActivityDeps): ShaleActivities {
             throw err;
           }
           const client = deps.livy.for(cluster.livyUrl);
+          const step = persistently(Date.now() + KILL_STEP_PERSISTENCE_MS);
           try {
-            const batch = await findByName(client, ref.batchName);
+            const batch = await step(() => findByName(client, ref.batchName));
             if (!batch) {
               const app = await findOnYarn(cluster, ref.batchName);
               if (!app) return { stateBefore: 'gone', deleted: false };
@@ -330,10 +351,11 @@ export function createActivities(deps: ActivityDeps): ShaleActivities {
             const log = await logTail(client, ref.batchName);
             // DELETE erases Livy's record: a finished batch is left alone so its outcome stays readable.
             if (isTerminalBatchState(batch.state)) return { stateBefore: batch.state, deleted: false, log };
-            await client.deleteBatch(ref.batchName).catch((err) => {
+            // A DELETE whose answer was lost may have been carried out: a second one answers 404, which is as good.
+            await step(() => client.deleteBatch(ref.batchName)).catch((err) => {
               if (!isLivyError(err, 'not-found')) throw err;
             });
-            const after = await findByName(client, ref.batchName);
+            const after = await step(() => findByName(client, ref.batchName));
             if (after) throw new Error(`batch ${ref.batchName} is still there after DELETE (state ${after.state})`);
             return { stateBefore: batch.state, deleted: true, log };
           } catch (err) {

@@ -25,14 +25,16 @@ export const CANCEL_LIMITS = { reason: 1000, requestedBy: 200, requestId: 200 } 
 export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
 
 /**
- * What a cancel may carry: nothing, or an object with string `reason`, `requestedBy`, `requestId`
+ * What a cancel may carry: no payload, or an object with string `reason`, `requestedBy`, `requestId`
  * within their limits. Anything else is refused with the field named, so a bad payload can never
  * reach the workflow's state (an Update is rejected before it is written to history; a signal is
  * ignored with a log line).
  */
 export function checkCancelArgs(args: unknown): Checked<CancelArgs> {
-  if (args === undefined || args === null) return { ok: true, value: {} };
-  if (typeof args !== 'object' || Array.isArray(args)) return { ok: false, error: `cancel arguments must be an object, got ${kindOf(args)}` };
+  // No payload at all (`temporal workflow signal --name cancel` without --input) is a cancel without a
+  // reason; an explicit null is not an object, and is refused like any other non-object.
+  if (args === undefined) return { ok: true, value: {} };
+  if (args === null || typeof args !== 'object' || Array.isArray(args)) return { ok: false, error: `cancel arguments must be an object, got ${kindOf(args)}` };
   const value: CancelArgs = {};
   for (const key of Object.keys(args)) {
     if (!(key in CANCEL_LIMITS)) return { ok: false, error: `${key}: unknown field (expected reason, requestedBy, requestId)` };

@@ -32,6 +32,8 @@ const HOSTILE_CANCEL_ARGS: unknown[] = [
   42,
   true,
   { __proto__: { reason: 1 }, requestedBy: null, reason: [] },
+  // Found by the chaos suite: an explicit null was taken for a cancel without a reason.
+  null,
 ];
 
 const RUNS_LONG = { runningMs: 1e12 };
