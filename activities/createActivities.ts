@@ -86,7 +86,7 @@ async function findByName(client: LivyClient, name: string): Promise<LivyBatch |
  * flaky Livy, a kill that needs three answers in a row would otherwise rarely get them, and the
  * batch would be left to the sweeper. A Livy that does not answer at all is given up on at the bound.
  */
-const KILL_STEP_PERSISTENCE_MS = 20_000;
+const KILL_STEP_PERSISTENCE_MS = 8_000;
 
 function persistently(untilMs: number) {
   return async <T>(work: () => Promise<T>): Promise<T> => {
