@@ -15,6 +15,7 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
+import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
 import proto from '@temporalio/proto';
 import {
   cancelSignal,
@@ -398,6 +399,41 @@ export class ShaleClient {
     return out;
   }
 
+  /**
+   * One page of `list` and the token of the next one (absent on the last page), for callers that
+   * page through results across requests (the HTTP API). `teams` restricts the page to those teams.
+   */
+  async listPage(
+    filter: ListFilter & { teams?: string[] },
+    page: { pageSize: number; pageToken?: string },
+  ): Promise<{ jobs: JobSummary[]; nextPageToken?: string }> {
+    const teams = filter.teams ?? [];
+    for (const team of teams) if (!/^[a-z][a-z0-9-]{1,39}$/.test(team)) throw new Error(`team ${team}: not a team name`);
+    const query = buildListQuery(filter) + (teams.length ? ` AND ShaleTeam IN (${teams.map((t) => `'${t}'`).join(', ')})` : '');
+    const response = await this.temporal.workflowService.listWorkflowExecutions({
+      namespace: this.temporal.options.namespace,
+      query,
+      pageSize: page.pageSize,
+      nextPageToken: page.pageToken ? Buffer.from(page.pageToken, 'base64url') : undefined,
+    });
+    const jobs = (response.executions ?? []).map((wf): JobSummary => {
+      const sa = decodeTypedSearchAttributes(wf.searchAttributes?.indexedFields);
+      return {
+        jobId: wf.execution?.workflowId ?? '',
+        name: sa.get(SA.jobName),
+        team: sa.get(SA.team),
+        state: sa.get(SA.state),
+        cluster: sa.get(SA.cluster),
+        attempt: sa.get(SA.attempt),
+        requestedBy: sa.get(SA.requestedBy),
+        startedAt: wf.startTime ? timestampToDate(wf.startTime).toISOString() : undefined,
+        closedAt: wf.closeTime ? timestampToDate(wf.closeTime).toISOString() : undefined,
+      };
+    });
+    const token = response.nextPageToken?.length ? Buffer.from(response.nextPageToken).toString('base64url') : undefined;
+    return { jobs, ...(token ? { nextPageToken: token } : {}) };
+  }
+
   private handle(jobId: string): WorkflowHandle {
     return this.temporal.workflow.getHandle(jobId);
   }
@@ -462,6 +498,11 @@ export function pinnedBuildId(run: Pick<WorkflowExecutionDescription, 'raw'>): s
   if (override) return override;
   const pinned = info.behavior === proto.temporal.api.enums.v1.VersioningBehavior.VERSIONING_BEHAVIOR_PINNED;
   return pinned ? (info.deploymentVersion?.buildId ?? undefined) : undefined;
+}
+
+/** A protobuf Timestamp (seconds may be a Long) as a Date. */
+function timestampToDate(ts: { seconds?: unknown; nanos?: number | null }): Date {
+  return new Date(Number(String(ts.seconds ?? 0)) * 1000 + Math.floor((ts.nanos ?? 0) / 1e6));
 }
 
 export function specSummary(spec: JobSpec): string {
