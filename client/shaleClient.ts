@@ -43,10 +43,10 @@ import { auditTimeline, fetchJobHistories, type AuditEntry } from './audit';
 import { cancelUpdateId, DEFAULT_CANCEL_TIMEOUT_MS, isTransientError, NO_WORKER_UPDATE_TRY_MS, POLLER_SEEN_WITHIN_MS, retryDelayMs } from './cancelRequest';
 import { CancelNotConfirmedError, IdempotencyConflictError, InvalidCancelError, InvalidSpecError, JobNotFoundError } from './errors';
 import { buildListQuery, type ListFilter } from './listQuery';
+import { connectionOptions, DEFAULT_TEMPORAL_NAMESPACE, loadTemporalConnection, TemporalUnavailableError, type TemporalConnectionOverrides } from './connectionConfig';
 
-export interface ShaleClientOptions {
-  address?: string;
-  namespace?: string;
+/** Connection settings (client/connectionConfig.ts: flags beat SHALE_TEMPORAL_*, TEMPORAL_* and profiles) and who acts. */
+export interface ShaleClientOptions extends TemporalConnectionOverrides {
   taskQueue?: string;
   /** Who is acting (recorded on submit and cancel); defaults to user@host. */
   identity?: string;
@@ -130,10 +130,25 @@ export class ShaleClient {
     this.connection = options.connection;
   }
 
+  /**
+   * Connects as Temporal's own tools would (TEMPORAL_ADDRESS, profiles, TLS, API key; see
+   * client/connectionConfig.ts), options first. An unreachable server is a TemporalUnavailableError
+   * naming the address tried and where it came from.
+   */
   static async connect(options: ShaleClientOptions = {}): Promise<ShaleClient> {
-    const connection = options.connection ?? (await Connection.connect({ address: options.address ?? '127.0.0.1:7233' }));
+    let connection = options.connection;
+    let namespace = options.namespace ?? DEFAULT_TEMPORAL_NAMESPACE;
+    if (!connection) {
+      const settings = loadTemporalConnection(options);
+      namespace = settings.namespace;
+      try {
+        connection = await Connection.connect(connectionOptions(settings));
+      } catch (err) {
+        throw new TemporalUnavailableError(settings.address, settings.addressFrom, err);
+      }
+    }
     const identity = options.identity ?? defaultIdentity();
-    const temporal = new Client({ connection, namespace: options.namespace ?? 'default', identity });
+    const temporal = new Client({ connection, namespace, identity });
     return new ShaleClient(temporal, { taskQueue: options.taskQueue, identity, connection }, options.connection ? undefined : connection);
   }
 
