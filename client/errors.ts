@@ -55,3 +55,19 @@ export class CancelNotConfirmedError extends Error {
     );
   }
 }
+
+/** `rerun` of a job whose latest run is still going, or ended SUCCEEDED: there is nothing to run again. */
+export class RerunNotAllowedError extends Error {
+  override readonly name = 'RerunNotAllowedError';
+  constructor(
+    readonly jobId: string,
+    /** The latest run's state (RUNNING-like states while it runs). */
+    readonly state: string,
+  ) {
+    super(
+      state === 'SUCCEEDED'
+        ? `job ${jobId} ended SUCCEEDED; only a job whose latest run ended FAILED, CANCELLED or TIMED_OUT can be rerun`
+        : `job ${jobId} is still running (${state}); only a job whose latest run ended FAILED, CANCELLED or TIMED_OUT can be rerun`,
+    );
+  }
+}

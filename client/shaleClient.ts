@@ -9,12 +9,13 @@ import {
   Client,
   Connection,
   WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   type WorkflowExecutionDescription,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
+import { CancelledFailure, defaultPayloadConverter } from '@temporalio/common';
 import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
 import proto from '@temporalio/proto';
 import {
@@ -26,6 +27,7 @@ import {
   isTerminalJobState,
   jobIdFromKey,
   parseJobSpec,
+  previousRunsAfter,
   requestCancelUpdate,
   labelValues,
   SA,
@@ -37,11 +39,13 @@ import {
   type JobSpec,
   type JobState,
   type JobStatus,
+  type RunSummary,
   type SparkJobInput,
 } from '../contract';
 import { auditTimeline, fetchJobHistories, type AuditEntry } from './audit';
 import { cancelUpdateId, DEFAULT_CANCEL_TIMEOUT_MS, isTransientError, NO_WORKER_UPDATE_TRY_MS, POLLER_SEEN_WITHIN_MS, retryDelayMs } from './cancelRequest';
-import { CancelNotConfirmedError, IdempotencyConflictError, InvalidCancelError, InvalidSpecError, JobNotFoundError } from './errors';
+import { CancelNotConfirmedError, IdempotencyConflictError, InvalidCancelError, InvalidSpecError, JobNotFoundError, RerunNotAllowedError } from './errors';
+import { statusFromMemo, statusFromWorkflowError } from './jobOutcome';
 import { buildListQuery, type ListFilter } from './listQuery';
 import { connectionOptions, DEFAULT_TEMPORAL_NAMESPACE, loadTemporalConnection, TemporalUnavailableError, type TemporalConnectionOverrides } from './connectionConfig';
 
@@ -61,9 +65,21 @@ export interface SubmitOptions {
 
 export interface Submitted {
   jobId: string;
-  /** False when an earlier submit with the same key already made the job. */
+  /**
+   * True when this call started a run: a new job, or a new run of a job ID whose latest run ended
+   * FAILED, CANCELLED or TIMED_OUT. False when it returned the job as it is (running, or SUCCEEDED).
+   */
   created: boolean;
+  /** True when the run this call started is a rerun of an existing job ID (`created` is then true too). */
+  rerun: boolean;
   spec: JobSpec;
+  /** The run the answer is about: the one started, or the existing one returned. */
+  runId: string;
+}
+
+interface RerunPlan {
+  previousRuns: RunSummary[];
+  reusePolicy: 'ALLOW_DUPLICATE' | 'ALLOW_DUPLICATE_FAILED_ONLY';
 }
 
 export interface JobSummary {
@@ -98,8 +114,17 @@ export interface CancelResult extends CancelAnswer {
 export interface WaitOptions {
   /** Called with each status that differs from the last one seen. */
   onProgress?: (status: JobStatus) => void;
+  /** How often the status is queried for progress (default 1 s); the job's end is seen at once regardless. */
   pollIntervalMs?: number;
+  /** Stops the wait: the answer is then the status as it is. */
   signal?: AbortSignal;
+  /** Stops the wait after this long: the answer is then the current status, which may not be final. */
+  timeoutMs?: number;
+}
+
+/** Between re-opened result polls after a transient error: 200 ms doubling to 5 s, jittered. */
+function waitRetryDelayMs(attempt: number): number {
+  return Math.round((0.5 + Math.random() / 2) * Math.min(5_000, 200 * 2 ** attempt));
 }
 
 /** How long `audit` waits for a running job's status query before making do with the history. */
@@ -156,7 +181,13 @@ export class ShaleClient {
     await this.ownedConnection?.close();
   }
 
-  /** Validates, then starts the job or attaches to the one its idempotency key already names. */
+  /**
+   * Validates, then starts the job or attaches to the one its idempotency key already names. With
+   * the same key: a running or SUCCEEDED job is returned as it is (`created: false`); a job whose
+   * latest run ended FAILED, CANCELLED or TIMED_OUT is run again under the same job ID, as a new run
+   * that knows its earlier runs (`created: true, rerun: true`). The same key with another spec is an
+   * IdempotencyConflictError naming what differs from the latest run's spec.
+   */
   async submit(specInput: unknown, options: SubmitOptions = {}): Promise<Submitted> {
     const parsed = parseJobSpec(specInput);
     if (!parsed.ok) throw new InvalidSpecError(parsed.errors);
@@ -167,15 +198,80 @@ export class ShaleClient {
     const spec: JobSpec = { ...parsed.spec, requestedBy: parsed.spec.requestedBy ?? options.requestedBy ?? this.identity };
     const jobId = key ? jobIdFromKey(spec.team, key) : generatedJobId(spec.team, Date.now(), Math.random);
     const fingerprint = specFingerprint(spec);
+    for (let tries = 0; ; tries++) {
+      const latest = key ? await this.describeIfExists(jobId) : undefined;
+      if (latest) {
+        const memo = (latest.memo ?? {}) as { fingerprint?: string };
+        if (memo.fingerprint !== fingerprint) {
+          const existing = await this.originalSpec(jobId, latest.runId);
+          throw new IdempotencyConflictError(jobId, existing ? diffSpecs(existing, spec) : ['(unknown: the job predates fingerprints)']);
+        }
+      }
+      const rerun = latest ? await this.rerunPlan(latest) : undefined;
+      if (latest && !rerun) return { jobId, created: false, rerun: false, spec, runId: latest.runId };
+      const started = await this.startRun(jobId, spec, fingerprint, rerun);
+      // Another submit got in between (its run ended SUCCEEDED before ours could start): look again.
+      if (started === 'rejected' && tries < 3) continue;
+      if (started === 'rejected') throw new Error(`job ${jobId}: could not start or attach to its run (it kept changing); try again`);
+      return { jobId, created: started.created, rerun: started.created && !!latest, spec, runId: started.runId };
+    }
+  }
+
+  /**
+   * Runs a job again under the same job ID, as a new run with the latest run's spec, when its latest
+   * run ended FAILED, CANCELLED or TIMED_OUT (RerunNotAllowedError while it runs or after SUCCEEDED).
+   * The new run knows its earlier runs (status `run`, `previousRuns`). Answers like `submit`; a rerun
+   * that raced another one attaches to the run that won (`created: false`).
+   */
+  async rerun(jobId: string, options: { requestedBy?: string } = {}): Promise<Submitted> {
+    const latest = await this.describe(jobId);
+    const plan = await this.rerunPlan(latest);
+    if (!plan) {
+      const state = latest.status.name === 'RUNNING' ? ((latest.typedSearchAttributes.get(SA.state) as string | undefined) ?? 'QUEUED') : 'SUCCEEDED';
+      throw new RerunNotAllowedError(jobId, state);
+    }
+    const original = await this.originalSpec(jobId, latest.runId);
+    if (!original) throw new Error(`job ${jobId}: its latest run's spec cannot be read, so it cannot be rerun`);
+    const spec: JobSpec = { ...original, requestedBy: options.requestedBy ?? this.identity };
+    const started = await this.startRun(jobId, spec, specFingerprint(spec), plan);
+    if (started === 'rejected') {
+      const now = await this.describe(jobId);
+      return { jobId, created: false, rerun: false, spec, runId: now.runId };
+    }
+    return { jobId, created: started.created, rerun: started.created, spec, runId: started.runId };
+  }
+
+  /**
+   * How to run a job again if its latest run ended without succeeding: the earlier runs the new run
+   * is handed, and the reuse policy that lets Temporal start it (undefined: running or SUCCEEDED).
+   */
+  private async rerunPlan(latest: WorkflowExecutionDescription): Promise<RerunPlan | undefined> {
+    if (latest.status.name === 'RUNNING') return undefined;
+    const ended = await this.finalStatus(this.handle(latest.workflowId), latest);
+    if (ended.state === 'SUCCEEDED') return undefined;
+    // Jobs of release 0.2.0 and before completed the workflow whatever their end: Temporal only
+    // starts a new run after a completed one with ALLOW_DUPLICATE.
+    const reusePolicy = latest.status.name === 'COMPLETED' ? 'ALLOW_DUPLICATE' : 'ALLOW_DUPLICATE_FAILED_ONLY';
+    return { previousRuns: previousRunsAfter(ended, latest.runId), reusePolicy };
+  }
+
+  /**
+   * Starts a run of the job (a new one, or a rerun), or attaches to the run that is already going
+   * (USE_EXISTING: concurrent submits with the same key make exactly one run). `created` says whether
+   * this call's start made the run; 'rejected' when the reuse policy refused (the job's latest run
+   * ended SUCCEEDED meanwhile).
+   */
+  private async startRun(jobId: string, spec: JobSpec, fingerprint: string, rerun: RerunPlan | undefined): Promise<{ created: boolean; runId: string } | 'rejected'> {
     const submissionId = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 10)}`;
-    const input: SparkJobInput = { jobId, spec, fingerprint };
+    const input: SparkJobInput = { jobId, spec, fingerprint, ...(rerun ? { previousRuns: rerun.previousRuns } : {}) };
+    let runId: string;
     try {
-      await this.temporal.workflow.start(WORKFLOW_TYPE, {
+      const handle = await this.temporal.workflow.start(WORKFLOW_TYPE, {
         workflowId: jobId,
         taskQueue: this.taskQueue,
         args: [input],
         workflowIdConflictPolicy: 'USE_EXISTING',
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        workflowIdReusePolicy: rerun?.reusePolicy ?? 'ALLOW_DUPLICATE_FAILED_ONLY',
         memo: { fingerprint, submissionId, summary: specSummary(spec) },
         typedSearchAttributes: [
           { key: SA.state, value: 'QUEUED' },
@@ -187,17 +283,18 @@ export class ShaleClient {
         ],
         staticSummary: `${spec.team}/${spec.name}: ${specSummary(spec)}`,
       });
+      runId = handle.firstExecutionRunId;
     } catch (err) {
-      // REJECT_DUPLICATE: the key's job exists and has finished. Attach to it below.
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return 'rejected';
+      throw err;
     }
-    const description = await this.temporal.workflow.getHandle(jobId).describe();
-    const memo = (description.memo ?? {}) as { fingerprint?: string; submissionId?: string };
-    if (memo.fingerprint !== fingerprint) {
-      const existing = await this.originalSpec(jobId);
+    const memo = ((await this.temporal.workflow.getHandle(jobId, runId).describe()).memo ?? {}) as { fingerprint?: string; submissionId?: string };
+    if (memo.submissionId !== submissionId && memo.fingerprint !== fingerprint) {
+      // A concurrent submit with the same key but another spec started the run first.
+      const existing = await this.originalSpec(jobId, runId);
       throw new IdempotencyConflictError(jobId, existing ? diffSpecs(existing, spec) : ['(unknown: the job predates fingerprints)']);
     }
-    return { jobId, created: memo.submissionId === submissionId, spec };
+    return { created: memo.submissionId === submissionId, runId };
   }
 
   /** The job's status: from the running workflow, or its result once it has ended. */
@@ -205,37 +302,103 @@ export class ShaleClient {
     const handle = this.handle(jobId);
     const description = await this.describe(jobId);
     if (description.status.name === 'RUNNING') {
+      const stateNow = (description.typedSearchAttributes.get(SA.state) as JobState) ?? 'QUEUED';
+      // With no worker polling, a query would only hang: say so instead of showing a QUEUED that nobody picks up.
+      if (!(await this.hasLiveWorker(description))) {
+        return { ...(await this.statusFromDescription(description, stateNow)), note: `${noWorkerPolls(description)}: the job waits until one does` };
+      }
       try {
         return await handle.query(statusQuery);
       } catch (err) {
-        // No worker has run the job yet (or none is up): report what the server knows.
         if (err instanceof WorkflowNotFoundError) throw new JobNotFoundError(jobId);
-        return this.statusFromDescription(description, (description.typedSearchAttributes.get(SA.state) as JobState) ?? 'QUEUED');
+        if (isTransientError(err)) throw err;
+        // The worker did not answer (it is busy, or just went away): report what the server knows.
+        const reason = err instanceof Error ? err.message : String(err);
+        return { ...(await this.statusFromDescription(description, stateNow)), note: `the status query failed (${reason}); this status is what the server holds` };
       }
     }
     return this.finalStatus(handle, description);
   }
 
-  /** Waits for the job to end, reporting each change of its status. */
+  /**
+   * Waits for the job to end, reporting each change of its status. One long poll for the job's
+   * result is held for the whole wait (re-opened only after an error), and progress comes from
+   * status queries every `pollIntervalMs`. Transient connection errors (a Temporal restart) are
+   * retried with backoff until the job ends, `timeoutMs` passes or `signal` aborts; with `timeoutMs`
+   * or `signal`, the answer is then the job's current status, which may not be final.
+   */
   async wait(jobId: string, options: WaitOptions = {}): Promise<JobStatus> {
-    const handle = this.handle(jobId);
     await this.describe(jobId); // throws JobNotFoundError early
     const interval = options.pollIntervalMs ?? 1000;
+    const deadline = options.timeoutMs !== undefined ? Date.now() + Math.max(0, options.timeoutMs) : undefined;
+    const stop = new AbortController();
+    const stopped = new Promise<'stopped'>((resolve) => stop.signal.addEventListener('abort', () => resolve('stopped'), { once: true }));
+    const onCallerAbort = () => stop.abort();
+    options.signal?.addEventListener('abort', onCallerAbort, { once: true });
+    if (options.signal?.aborted) stop.abort();
+    const timer = deadline !== undefined ? setTimeout(() => stop.abort(), deadline - Date.now()) : undefined;
     let last = '';
-    for (;;) {
-      const status = await this.status(jobId);
+    let current: JobStatus | undefined;
+    const report = (status: JobStatus) => {
+      current = status;
       const fingerprint = JSON.stringify({ ...status, updatedAt: undefined });
-      if (fingerprint !== last) {
-        last = fingerprint;
-        options.onProgress?.(status);
+      if (fingerprint === last) return;
+      last = fingerprint;
+      options.onProgress?.(status);
+    };
+    const outcome = this.resultOutcome(jobId, stop.signal).then((status) => ({ status }));
+    outcome.catch(() => undefined);
+    try {
+      for (;;) {
+        if (!stop.signal.aborted) {
+          try {
+            const status = await this.status(jobId);
+            report(status);
+            if (isTerminalJobState(status.state)) return status;
+          } catch (err) {
+            if (!isTransientError(err)) throw err;
+          }
+        }
+        const next = await Promise.race([outcome, sleep(interval).then(() => 'tick' as const), stopped]);
+        if (next === 'tick') continue;
+        if (next === 'stopped') {
+          // Time is up (or the caller gave up): the status as it is now, final or not.
+          if (current) return current;
+          return await this.status(jobId);
+        }
+        report(next.status);
+        return next.status;
       }
-      if (isTerminalJobState(status.state)) return status;
-      await Promise.race([
-        handle.result().catch(() => undefined),
-        new Promise((r) => setTimeout(r, interval)),
-        ...(options.signal ? [new Promise((r) => options.signal!.addEventListener('abort', r, { once: true }))] : []),
-      ]);
-      if (options.signal?.aborted) return status;
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onCallerAbort);
+      stop.abort();
+    }
+  }
+
+  /**
+   * The job's final status from one long poll on its result (following continue-as-new), re-opened
+   * with backoff only after a transient error, until `signal` aborts it.
+   */
+  private async resultOutcome(jobId: string, signal: AbortSignal): Promise<JobStatus> {
+    const handle = this.handle(jobId);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const result = await this.temporal.withAbortSignal(signal, () => handle.result());
+        return result as JobStatus;
+      } catch (err) {
+        if (signal.aborted) throw err;
+        const status = statusFromWorkflowError(err);
+        if (status) return status;
+        if (err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure) return this.status(jobId);
+        if (!isTransientError(err)) {
+          // A run that ended without a status (terminated, an invalid spec): the status built for it.
+          if (err instanceof WorkflowFailedError) return this.status(jobId);
+          throw err;
+        }
+        await sleep(waitRetryDelayMs(attempt), undefined, { signal }).catch(() => undefined);
+        if (signal.aborted) throw err;
+      }
     }
   }
 
@@ -365,13 +528,10 @@ export class ShaleClient {
   private async cancelWithoutWorker(run: WorkflowExecutionDescription, args: CancelArgs): Promise<CancelAnswer> {
     await this.temporal.workflow.getHandle(run.workflowId, run.runId).signal(cancelSignal, args);
     const state = (run.typedSearchAttributes.get(SA.state) as JobState | undefined) ?? 'QUEUED';
-    const buildId = pinnedBuildId(run);
     return {
       accepted: false,
       state,
-      message:
-        `no worker${buildId ? ` of build ${buildId} (the job is pinned to it)` : ''} polls task queue "${run.taskQueue}": ` +
-        'the cancel was sent as a signal and will be carried out when a worker runs the job (shale status shows it then)',
+      message: `${noWorkerPolls(run)}: the cancel was sent as a signal and will be carried out when a worker runs the job (shale status shows it then)`,
     };
   }
 
@@ -453,6 +613,15 @@ export class ShaleClient {
     return this.temporal.workflow.getHandle(jobId);
   }
 
+  private async describeIfExists(jobId: string): Promise<WorkflowExecutionDescription | undefined> {
+    try {
+      return await this.handle(jobId).describe();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      throw err;
+    }
+  }
+
   private async describe(jobId: string): Promise<WorkflowExecutionDescription> {
     try {
       return await this.handle(jobId).describe();
@@ -462,9 +631,24 @@ export class ShaleClient {
     }
   }
 
+  /**
+   * The final status of a run that has ended, whichever way (see client/jobOutcome.ts): its result,
+   * the status in its failure's details, or a Canceled run's memo. A run that ended without one
+   * (terminated, or failed before it had a status) gets a status built from what the server holds.
+   */
   private async finalStatus(handle: WorkflowHandle, description: WorkflowExecutionDescription): Promise<JobStatus> {
-    if (description.status.name === 'COMPLETED') return (await handle.result()) as JobStatus;
-    // Terminated, timed out or failed at the Temporal level: the workflow never wrote a result.
+    const run = this.temporal.workflow.getHandle(handle.workflowId, description.runId, { followRuns: false });
+    if (description.status.name === 'COMPLETED') return (await run.result()) as JobStatus;
+    const fromMemo = statusFromMemo(description.memo as Record<string, unknown> | undefined);
+    if (fromMemo) return fromMemo;
+    if (description.status.name === 'FAILED' || description.status.name === 'CANCELLED') {
+      const status = await run.result().then(
+        () => undefined,
+        (err: unknown) => statusFromWorkflowError(err),
+      );
+      if (status) return status;
+    }
+    // Terminated, timed out or failed at the Temporal level: the workflow never wrote a status.
     const state: JobState = description.status.name === 'TIMED_OUT' ? 'TIMED_OUT' : description.status.name === 'CANCELLED' ? 'CANCELLED' : 'FAILED';
     return {
       ...(await this.statusFromDescription(description, state)),
@@ -494,15 +678,21 @@ export class ShaleClient {
     };
   }
 
-  /** The spec the job was started with, read from the first event of its history. */
-  private async originalSpec(jobId: string): Promise<JobSpec | undefined> {
-    const history = await this.handle(jobId).fetchHistory();
+  /** The spec the job's run (default: its latest) was started with, read from the first event of its history. */
+  private async originalSpec(jobId: string, runId?: string): Promise<JobSpec | undefined> {
+    const history = await this.temporal.workflow.getHandle(jobId, runId).fetchHistory();
     const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
     if (!payload) return undefined;
     const input = defaultPayloadConverter.fromPayload<SparkJobInput>(payload);
     const parsed = parseJobSpec(input.spec);
     return parsed.ok ? parsed.spec : undefined;
   }
+}
+
+/** "no worker polls task queue …": what status and cancel say when no worker (of the run's pinned build) is there. */
+function noWorkerPolls(run: WorkflowExecutionDescription): string {
+  const buildId = pinnedBuildId(run);
+  return `no worker${buildId ? ` of build ${buildId} (the job is pinned to it)` : ''} polls task queue "${run.taskQueue}"`;
 }
 
 /** The build a run must be run by when it is pinned (Worker Versioning), else undefined. */

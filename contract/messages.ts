@@ -20,6 +20,16 @@ export const cancelSignal = defineSignal<[CancelArgs]>('cancel');
 export const requestCancelUpdate = defineUpdate<CancelAnswer, [CancelArgs]>('requestCancel');
 export const statusQuery = defineQuery<JobStatus>('status');
 
+/**
+ * How a job's end shows in Temporal: SUCCEEDED completes the workflow with the status; FAILED and
+ * TIMED_OUT fail it with a non-retryable ApplicationFailure of these types (message: the reason;
+ * details: [the full JobStatus]); CANCELLED ends it Canceled. A Canceled close event carries no
+ * details (the SDK's cancel command has none), so the cancelled job's status is also kept in the
+ * memo under JOB_STATUS_MEMO_KEY, where clients read it.
+ */
+export const JOB_END_FAILURE_TYPES = { FAILED: 'JobFailed', TIMED_OUT: 'JobTimedOut' } as const;
+export const JOB_STATUS_MEMO_KEY = 'finalStatus';
+
 export const CANCEL_LIMITS = { reason: 1000, requestedBy: 200, requestId: 200 } as const;
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };

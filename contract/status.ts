@@ -10,6 +10,8 @@ export interface AttemptRecord {
   /** Deterministic name `J-aN`: Livy batch name, YARN tag and Spark app name. */
   batchName: string;
   cluster?: string;
+  /** The cluster's EMR name (the `Name` EMR shows beside its id), when the directory knows one. */
+  clusterName?: string;
   livyUrl?: string;
   /** Why this cluster was chosen. */
   routeReason?: string;
@@ -47,6 +49,24 @@ export interface CancelRequest {
   stateAtAcceptance?: string;
 }
 
+/**
+ * An earlier run of the same job ID that ended FAILED, CANCELLED or TIMED_OUT before a submit with
+ * the same idempotency key (or `shale rerun`) ran the job again. The client hands these to the new
+ * run in its input; the workflow keeps them in its status, so status and audit show every run.
+ */
+export interface RunSummary {
+  /** 1 for the job's first run, 2 for the first rerun, and so on. */
+  run: number;
+  runId: string;
+  state: JobState;
+  /** Why it ended: the last error, or who cancelled it and why. */
+  reason?: string;
+  startedAt: string;
+  finishedAt?: string;
+  /** How many attempts (Livy batches) the run made. */
+  attempts: number;
+}
+
 export interface JobError {
   type: string;
   class: FailureClass;
@@ -74,6 +94,15 @@ export interface JobStatus {
   lastError?: JobError;
   /** The last lines of the current (or last) attempt's Livy log, kept once Livy forgets the batch. */
   logTail: string[];
+  /** Which run of the job ID this is: 1 for the first, n+1 for a rerun after n runs that did not succeed. */
+  run?: number;
+  /** The job's earlier runs (each ended FAILED, CANCELLED or TIMED_OUT), oldest first; at most MAX_PREVIOUS_RUNS. */
+  previousRuns?: RunSummary[];
+  /**
+   * Set by the client, never by the workflow: something the status cannot show by itself, e.g. that no
+   * worker polls the job's task queue (so a QUEUED job is not being picked up).
+   */
+  note?: string;
 }
 
 /** The answer to Update `requestCancel` and to `ShaleClient.cancel`. */

@@ -2,7 +2,7 @@
 import type { BatchRef } from './activities';
 import type { Checked } from './messages';
 import type { JobSpecInput, JobSpec } from './jobSpec';
-import type { JobStatus } from './status';
+import type { JobStatus, RunSummary } from './status';
 
 export interface SparkJobOptions {
   /** How long one wait activity may go without a state change before checking in. */
@@ -25,6 +25,12 @@ export interface SparkJobInput {
   options?: SparkJobOptions;
   /** Only honoured on a continue-as-new run: a started workflow cannot forge a job's past. */
   resume?: ResumeState;
+  /**
+   * The job's earlier runs, when this run is a rerun of a job ID whose latest run ended FAILED,
+   * CANCELLED or TIMED_OUT (the client reads them from that run's final status). Oldest first, at
+   * most MAX_PREVIOUS_RUNS (the oldest are dropped), each checked by checkSparkJobInput.
+   */
+  previousRuns?: RunSummary[];
 }
 
 /** The sweeper's input: an attempt that must be killed the moment its cluster answers again. */
@@ -36,12 +42,17 @@ export interface SweepBatchInput {
 
 export const DEFAULT_TRACK_WINDOW_SECONDS = 12 * 3600;
 export const DEFAULT_HISTORY_LIMIT = 2000;
+/** How many earlier runs a run keeps in its input and status: the newest ones (the run numbers still count them all). */
+export const MAX_PREVIOUS_RUNS = 20;
+const RUN_SUMMARY_LIMITS = { runId: 100, reason: 1000, time: 40, run: 1_000_000, attempts: 10_000 } as const;
+const RERUN_STATES: ReadonlySet<string> = new Set(['FAILED', 'CANCELLED', 'TIMED_OUT']);
+
 export const OPTION_LIMITS = { trackWindowSeconds: [1, 7 * 24 * 3600], historyLimit: [10, 50_000] } as const;
 
 /** The parts of the input the workflow relies on before the spec is validated (in an activity). */
 export function checkSparkJobInput(input: unknown, workflowId: string): Checked<SparkJobInput> {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) return { ok: false, error: 'the workflow input must be an object' };
-  const { jobId, options, fingerprint } = input as Record<string, unknown>;
+  const { jobId, options, fingerprint, previousRuns } = input as Record<string, unknown>;
   if (jobId !== workflowId) return { ok: false, error: `jobId: must equal the workflow id (${workflowId})` };
   if (fingerprint !== undefined && typeof fingerprint !== 'string') return { ok: false, error: 'fingerprint: must be a string' };
   if (options !== undefined) {
@@ -54,5 +65,68 @@ export function checkSparkJobInput(input: unknown, workflowId: string): Checked<
       }
     }
   }
+  if (previousRuns !== undefined) {
+    const problem = checkPreviousRuns(previousRuns);
+    if (problem) return { ok: false, error: problem };
+  }
   return { ok: true, value: input as SparkJobInput };
+}
+
+/** What a rerun may claim about earlier runs: a bounded list of plain summaries, run numbers rising. */
+function checkPreviousRuns(value: unknown): string | undefined {
+  if (!Array.isArray(value)) return 'previousRuns: must be an array';
+  if (value.length > MAX_PREVIOUS_RUNS) return `previousRuns: at most ${MAX_PREVIOUS_RUNS} entries`;
+  let lastRun = 0;
+  for (const [i, entry] of value.entries()) {
+    const at = `previousRuns[${i}]`;
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return `${at}: must be an object`;
+    const run = entry as Record<string, unknown>;
+    for (const key of Object.keys(run)) {
+      if (!['run', 'runId', 'state', 'reason', 'startedAt', 'finishedAt', 'attempts'].includes(key)) return `${at}.${key}: unknown field`;
+    }
+    if (!isIntegerIn(run.run, lastRun + 1, RUN_SUMMARY_LIMITS.run)) return `${at}.run: must be an integer above the previous entry's, up to ${RUN_SUMMARY_LIMITS.run}`;
+    lastRun = run.run as number;
+    if (!isTextUpTo(run.runId, RUN_SUMMARY_LIMITS.runId, true)) return `${at}.runId: must be a non-empty string of at most ${RUN_SUMMARY_LIMITS.runId} characters`;
+    if (typeof run.state !== 'string' || !RERUN_STATES.has(run.state)) return `${at}.state: must be FAILED, CANCELLED or TIMED_OUT`;
+    if (run.reason !== undefined && !isTextUpTo(run.reason, RUN_SUMMARY_LIMITS.reason)) return `${at}.reason: must be a string of at most ${RUN_SUMMARY_LIMITS.reason} characters`;
+    if (!isTextUpTo(run.startedAt, RUN_SUMMARY_LIMITS.time, true)) return `${at}.startedAt: must be a timestamp string`;
+    if (run.finishedAt !== undefined && !isTextUpTo(run.finishedAt, RUN_SUMMARY_LIMITS.time, true)) return `${at}.finishedAt: must be a timestamp string`;
+    if (!isIntegerIn(run.attempts, 0, RUN_SUMMARY_LIMITS.attempts)) return `${at}.attempts: must be an integer from 0 to ${RUN_SUMMARY_LIMITS.attempts}`;
+  }
+  return undefined;
+}
+
+function isIntegerIn(v: unknown, min: number, max: number): boolean {
+  return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+}
+
+function isTextUpTo(v: unknown, max: number, nonEmpty = false): boolean {
+  return typeof v === 'string' && v.length <= max && (!nonEmpty || v.length > 0);
+}
+
+/** The summary of a run that ended, as the next run of the same job ID is handed it. */
+export function runSummaryOf(status: JobStatus, runId: string, fallbackRun = 1): RunSummary {
+  const cancel = status.cancel;
+  const reason =
+    status.state === 'CANCELLED' && cancel
+      ? `cancelled by ${cancel.requestedBy}: ${cancel.reason}`
+      : status.lastError
+        ? `${status.lastError.type}: ${status.lastError.message}`
+        : undefined;
+  return {
+    run: status.run ?? fallbackRun,
+    runId: runId.slice(0, RUN_SUMMARY_LIMITS.runId),
+    state: status.state,
+    ...(reason ? { reason: reason.slice(0, RUN_SUMMARY_LIMITS.reason) } : {}),
+    startedAt: status.createdAt.slice(0, RUN_SUMMARY_LIMITS.time),
+    ...(status.finishedAt ? { finishedAt: status.finishedAt.slice(0, RUN_SUMMARY_LIMITS.time) } : {}),
+    attempts: Math.min(status.attempts.length, RUN_SUMMARY_LIMITS.attempts),
+  };
+}
+
+/** The earlier runs a rerun is handed: the ended run's own earlier runs and the run itself, newest MAX_PREVIOUS_RUNS. */
+export function previousRunsAfter(ended: JobStatus, runId: string): RunSummary[] {
+  const earlier = ended.previousRuns ?? [];
+  const last = runSummaryOf(ended, runId, (earlier.at(-1)?.run ?? 0) + 1);
+  return [...earlier, last].slice(-MAX_PREVIOUS_RUNS);
 }

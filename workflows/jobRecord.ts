@@ -13,6 +13,7 @@ import type {
   JobSpec,
   JobState,
   JobStatus,
+  RunSummary,
 } from '../contract';
 import { jobMetrics } from './jobMetrics';
 
@@ -70,7 +71,14 @@ export class JobRecord {
 
   /** Takes the validated spec's status, keeping a cancel that arrived while validation ran. */
   adopt(validated: JobStatus): void {
-    Object.assign(this.status, validated, { cancel: this.status.cancel, createdAt: this.status.createdAt });
+    const { cancel, createdAt, run, previousRuns } = this.status;
+    Object.assign(this.status, validated, { cancel, createdAt, run, ...(previousRuns ? { previousRuns } : {}) });
+  }
+
+  /** Which run of the job ID this is, after the earlier runs a rerun was handed (none for a first run). */
+  setRuns(previousRuns: RunSummary[]): void {
+    this.status.run = (previousRuns.at(-1)?.run ?? 0) + 1;
+    if (previousRuns.length) this.status.previousRuns = previousRuns;
   }
 
   /** A copy, so callers (queries, the result) never hold the live object. */

@@ -10,12 +10,14 @@ import {
   CancelledFailure,
   condition,
   continueAsNew,
+  getExternalWorkflowHandle,
   isCancellation,
   log,
   ParentClosePolicy,
   setHandler,
   sleep,
   startChild,
+  upsertMemo,
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
@@ -37,7 +39,15 @@ import type {
 // Runtime imports name their module: the contract's index would load the spec schema (zod) into every workflow.
 import { ErrorType } from '../contract/errors';
 import { attemptName } from '../contract/jobId';
-import { cancelSignal, checkCancelArgs, checkNoArgs, requestCancelUpdate, statusQuery } from '../contract/messages';
+import {
+  cancelSignal,
+  checkCancelArgs,
+  checkNoArgs,
+  JOB_END_FAILURE_TYPES,
+  JOB_STATUS_MEMO_KEY,
+  requestCancelUpdate,
+  statusQuery,
+} from '../contract/messages';
 import { isTerminalBatchState } from '../contract/states';
 import { checkSparkJobInput, DEFAULT_HISTORY_LIMIT, DEFAULT_TRACK_WINDOW_SECONDS } from '../contract/workflowInput';
 import { killing, reconciling, routing, submitting, tracking, validating } from './activityStubs';
@@ -69,6 +79,18 @@ export async function sparkJob(input: SparkJobInput): Promise<JobStatus> {
   return new SparkJob(input, input.resume).run();
 }
 
+/**
+ * The workflow ends the way the job did, so Temporal's own tools (Web UI, `temporal workflow list
+ * --query 'ExecutionStatus="Failed"'`) show it: FAILED and TIMED_OUT fail the workflow (the reason in
+ * the message, the status in the details; non-retryable: the job's own retries have run).
+ */
+function jobEndFailure(status: JobStatus): ApplicationFailure {
+  const type = status.state === 'TIMED_OUT' ? JOB_END_FAILURE_TYPES.TIMED_OUT : JOB_END_FAILURE_TYPES.FAILED;
+  const error = status.lastError;
+  const message = error ? `${error.type}: ${error.message}` : `the job ended ${status.state}`;
+  return ApplicationFailure.create({ type, message, nonRetryable: true, details: [status] });
+}
+
 function invalidInput(message: string): ApplicationFailure {
   return ApplicationFailure.create({ type: ErrorType.InvalidSpec, message: `invalid workflow input: ${message}`, nonRetryable: true });
 }
@@ -83,12 +105,15 @@ class SparkJob {
   /** The batch being tracked right now: a cancel kills it at once, without waiting for the wait to unwind. */
   private tracked?: BatchRef;
   private cancelKill?: Promise<KillResult | undefined>;
+  /** Temporal's own cancellation of this run has arrived (the UI button, `temporal workflow cancel`, or our own request). */
+  private workflowCancelRequested = false;
 
   constructor(
     private readonly input: SparkJobInput,
     private readonly resume: ResumeState | undefined,
   ) {
     this.record = new JobRecord(resume?.status ?? provisionalStatus(input.jobId, input.spec));
+    if (!resume) this.record.setRuns(input.previousRuns ?? []);
     this.spec = resume ? (input.spec as JobSpec) : undefined;
     this.windowSeconds = input.options?.trackWindowSeconds ?? DEFAULT_TRACK_WINDOW_SECONDS;
     this.historyLimit = input.options?.historyLimit ?? DEFAULT_HISTORY_LIMIT;
@@ -124,7 +149,10 @@ class SparkJob {
   async run(): Promise<JobStatus> {
     // Native cancellation is recorded the moment it arrives, as a signal or an Update is: not only once the
     // cancellable work has unwound (a POST in flight runs on), so a later request is seen as a second one.
-    CancellationScope.current().cancelRequested.catch(() => this.recordWorkflowCancel());
+    CancellationScope.current().cancelRequested.catch(() => {
+      this.workflowCancelRequested = true;
+      this.recordWorkflowCancel();
+    });
     try {
       await this.scope.run(async () => {
         if (this.resume || (await this.validate())) await this.runAttempts();
@@ -134,7 +162,29 @@ class SparkJob {
       this.recordWorkflowCancel();
       await CancellationScope.nonCancellable(() => this.cleanUpAfterCancel());
     }
-    return this.record.snapshot();
+    // A kill a cancel started is seen through whatever ended the job: the run never closes with it pending.
+    if (this.cancelKill) await CancellationScope.nonCancellable(() => this.cancelKill!);
+    return this.end(this.record.snapshot());
+  }
+
+  /** Ends the workflow the way the job ended (see JOB_END_FAILURE_TYPES). */
+  private async end(status: JobStatus): Promise<JobStatus> {
+    if (status.state === 'SUCCEEDED') return status;
+    if (status.state !== 'CANCELLED') throw jobEndFailure(status);
+    upsertMemo({ [JOB_STATUS_MEMO_KEY]: status });
+    if (!this.workflowCancelRequested) {
+      // Cancelled by signal or Update: the run asks Temporal to cancel itself, since only a run whose
+      // cancellation was requested can close Canceled (else it would close Failed).
+      const info = workflowInfo();
+      try {
+        await CancellationScope.nonCancellable(() => getExternalWorkflowHandle(info.workflowId, info.runId).cancel());
+        await condition(() => this.workflowCancelRequested);
+      } catch (err) {
+        if (!isCancellation(err)) log.warn('could not close the run as Canceled; it closes Failed', { event: 'job.cancel-close', error: String(err) });
+      }
+    }
+    const cancel = status.cancel;
+    throw new CancelledFailure(cancel ? `cancelled by ${cancel.requestedBy}: ${cancel.reason}` : 'the job was cancelled', [status]);
   }
 
   /** Rule: every spec is validated (schema and team policy) in an activity before anything is submitted. */

@@ -19,6 +19,7 @@ import {
   type SparkJobOptions,
 } from '../../contract';
 import type { sparkJob } from '../../workflows';
+import { jobOutcome } from '../../client/jobOutcome';
 import { FAST, FakeCluster, virtualClock, type AttemptScript, type Clock } from './fakeActivities';
 import { fakeWorker, uniqueTaskQueue } from './workflowEnv';
 
@@ -58,7 +59,10 @@ export interface JobUnderTest {
   status(): Promise<JobStatus>;
   /** Polls the `status` query until `accept` holds (or the state is the one given). */
   waitForStatus(accept: JobState | ((s: JobStatus) => boolean), what?: string): Promise<JobStatus>;
-  /** Waits for the workflow result, letting the server skip time meanwhile. */
+  /**
+   * Waits for the job's end, letting the server skip time meanwhile: the final status whichever way
+   * the workflow ended (completed, failed with the status in its details, or Canceled).
+   */
   result(): Promise<JobStatus>;
   history(): Promise<temporal.api.history.v1.IHistory>;
 }
@@ -85,7 +89,7 @@ export async function withJob<T>(env: TestWorkflowEnvironment, setup: JobSetup, 
       handle,
       status: () => handle.query(statusQuery),
       waitForStatus: (accept, what) => waitForStatus(handle, accept, what),
-      result: () => handle.result(),
+      result: () => jobOutcome(handle.result(), async () => (await handle.describe()).memo),
       history: () => handle.fetchHistory(),
     };
     return body(job);

@@ -12,7 +12,8 @@ let runtimeInstalled = false;
 /**
  * The outcomes workflow tests script and then assert on: a fake's ApplicationFailures ("Activity
  * failed"; a routing retry loop alone logs hundreds) and the workflow rejecting an invalid spec
- * ("Workflow failed"; the error reaches the logger as a plain Error).
+ * and every job that ends FAILED or TIMED_OUT, which fails its workflow ("Workflow failed"; the
+ * error reaches the logger as a plain Error).
  */
 function isScriptedOutcome(entry: LogEntry): boolean {
   // The time-skipping test server does not advertise this capability; every worker says so, once per activity failure.
@@ -21,7 +22,8 @@ function isScriptedOutcome(entry: LogEntry): boolean {
   if (entry.message === 'cancel signal ignored: bad payload') return true;
   const error = entry.meta?.error;
   if (entry.message === 'Activity failed') return error instanceof ApplicationFailure;
-  if (entry.message === 'Workflow failed') return error instanceof Error && /^invalid (job spec|workflow input): /.test(error.message);
+  // A job that ends FAILED or TIMED_OUT fails its workflow (JobFailed/JobTimedOut): scripted too.
+  if (entry.message === 'Workflow failed') return error instanceof Error;
   return false;
 }
 
