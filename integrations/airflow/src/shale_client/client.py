@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any, cast
 from urllib.parse import quote
@@ -65,6 +66,14 @@ def _raise_for(response: httpx.Response, method: str, path: str) -> None:
 
 def _submit_headers(idempotency_key: str | None) -> dict[str, str]:
     return {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+
+
+def _cancel_body(reason: str | None, request_id: str | None) -> dict[str, str]:
+    # One request id for every retry of this call: the server answers a repeat with its first answer.
+    body = {"requestId": request_id or f"py-{uuid.uuid4()}"}
+    if reason is not None:
+        body["reason"] = reason
+    return body
 
 
 def _clean_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -177,13 +186,15 @@ class ShaleClient:
                 return status
 
     def cancel(self, job_id: str, *, reason: str | None = None, request_id: str | None = None) -> dict[str, Any]:
-        """POST /v1/jobs/{id}/cancel. Idempotent: a finished job is left alone and says how it ended."""
-        body = {k: v for k, v in {"reason": reason, "requestId": request_id}.items() if v is not None}
+        """POST /v1/jobs/{id}/cancel: ``{"accepted", "state", "message", "requestId"}``. Idempotent:
+        a finished job is left alone, and the answer says how it ended."""
+        body = _cancel_body(reason, request_id)
         return cast(dict, self._request("POST", _job_path(job_id, "cancel"), idempotent=True, json=body))
 
-    def logs(self, job_id: str, *, attempt: int | None = None, start: int | None = None,
-             size: int | None = None) -> dict[str, Any]:
-        params = _clean_params({"attempt": attempt, "from": start, "size": size})
+    def logs(self, job_id: str, *, attempt: int | None = None, size: int | None = None) -> dict[str, Any]:
+        """The last ``size`` lines (server default 100) of an attempt's log (default: the latest):
+        ``{"source": "livy"|"shale", "attempt", "lines", "note"?}``."""
+        params = _clean_params({"attempt": attempt, "size": size})
         return cast(dict, self._request("GET", _job_path(job_id, "logs"), idempotent=True, params=params))
 
     def follow_logs(self, job_id: str, *, read_timeout: float = 120.0) -> Iterator[LogEvent | dict[str, Any]]:
@@ -309,12 +320,11 @@ class AsyncShaleClient:
                 return status
 
     async def cancel(self, job_id: str, *, reason: str | None = None, request_id: str | None = None) -> dict[str, Any]:
-        body = {k: v for k, v in {"reason": reason, "requestId": request_id}.items() if v is not None}
+        body = _cancel_body(reason, request_id)
         return cast(dict, await self._request("POST", _job_path(job_id, "cancel"), idempotent=True, json=body))
 
-    async def logs(self, job_id: str, *, attempt: int | None = None, start: int | None = None,
-                   size: int | None = None) -> dict[str, Any]:
-        params = _clean_params({"attempt": attempt, "from": start, "size": size})
+    async def logs(self, job_id: str, *, attempt: int | None = None, size: int | None = None) -> dict[str, Any]:
+        params = _clean_params({"attempt": attempt, "size": size})
         return cast(dict, await self._request("GET", _job_path(job_id, "logs"), idempotent=True, params=params))
 
     async def follow_logs(self, job_id: str, *, read_timeout: float = 120.0) -> AsyncIterator[dict[str, Any]]:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import httpx
-from tenacity import RetryCallState, wait_exponential_jitter
+from tenacity import RetryCallState, wait_random_exponential
 
 from .errors import ShaleConnectionError, ShaleRateLimited, ShaleServerError
 
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """``attempts`` tries in all; waits grow from ``initial`` seconds to ``maximum`` with jitter."""
+    """``attempts`` tries in all; waits grow from ``initial`` seconds up to ``maximum``, fully jittered."""
 
     attempts: int = 6
     initial: float = 0.5
@@ -35,11 +35,11 @@ class Retryable:
 
 
 class Backoff:
-    """Exponential backoff with jitter; a Retry-After the server sent wins (capped at ``maximum``)."""
+    """Exponential backoff with full jitter; a Retry-After the server sent wins (capped at ``maximum``)."""
 
     def __init__(self, policy: RetryPolicy):
         self.policy = policy
-        self.exponential = wait_exponential_jitter(initial=policy.initial, max=policy.maximum)
+        self.exponential = wait_random_exponential(multiplier=policy.initial, max=policy.maximum)
 
     def __call__(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
