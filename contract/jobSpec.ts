@@ -25,12 +25,13 @@ const argList = z.array(z.string().max(16_384)).max(1000).default([]);
 /** Longest duration a spec may ask for: far below what a Temporal timer accepts (~10,000 years). */
 export const MAX_DURATION_SECONDS = 365 * 86400;
 
+const DURATION_EXPECTED = 'must be a positive duration such as 90s, 30m, 2h, 1d or a number of seconds';
 const duration = z
-  .union([z.string(), z.number()])
+  .union([z.string(), z.number()], { error: DURATION_EXPECTED })
   .transform((v, ctx) => {
     const seconds = parseDurationSeconds(v);
     if (seconds === undefined) {
-      ctx.addIssue({ code: 'custom', message: 'must be a positive duration such as 90s, 30m, 2h, 1d or a number of seconds' });
+      ctx.addIssue({ code: 'custom', message: DURATION_EXPECTED });
       return z.NEVER;
     }
     if (seconds > MAX_DURATION_SECONDS) {
@@ -163,7 +164,7 @@ export function parseJobSpec(input: unknown): SpecParseResult {
   // A cut value's or a credential's error says more than what the schema then finds on the same field.
   const claimed = [...plain.lengthErrors, ...credentialErrors(plain.value)];
   const claimedFields = new Set(claimed.map((e) => e.field));
-  const schemaErrors = result.success ? [] : result.error.issues.map(toFieldError).filter((e) => !claimedFields.has(e.field));
+  const schemaErrors = result.success ? [] : result.error.issues.map((i) => toFieldError(i, plain.value)).filter((e) => !claimedFields.has(e.field));
   const errors = [...claimed, ...schemaErrors];
   if (errors.length > 0 || !result.success) return { ok: false, errors: errors.slice(0, MAX_REPORTED_ERRORS) };
   return { ok: true, spec: result.data };
@@ -215,14 +216,35 @@ function utf8Length(text: string): number {
   return bytes;
 }
 
-function toFieldError(issue: z.core.$ZodIssue): FieldError {
+/** What a caller would call a JSON value's type, for "must be a string, not a number". */
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'an object';
+  return typeof value === 'string' ? 'a string' : typeof value === 'number' ? 'a number' : typeof value === 'boolean' ? 'a boolean' : typeof value;
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value = input;
+  for (const key of path) value = value !== null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[key] : undefined;
+  return value;
+}
+
+function toFieldError(issue: z.core.$ZodIssue, input: unknown): FieldError {
   const field = issue.path.map(String).join('.') || '(spec)';
+  if (issue.code === 'invalid_type') {
+    // zod's "expected string, received undefined" means the field is missing; never echo the value (it may be a secret).
+    const expected = issue.expected === 'array' ? 'a list' : issue.expected === 'object' || issue.expected === 'record' ? 'an object' : `a ${issue.expected}`;
+    const value = valueAt(input, issue.path);
+    return { field, message: value === undefined ? `is required (${expected})` : `must be ${expected}, not ${typeName(value)}` };
+  }
   if (issue.code === 'unrecognized_keys') {
     return { field, message: `unknown field(s): ${issue.keys.join(', ')}` };
   }
-  if (issue.code === 'invalid_union' && issue.path.length === 0) {
-    return { field: 'kind', message: 'must be one of pyspark, jar, sql' };
+  if (issue.code === 'invalid_union' && (issue.path.length === 0 || field === 'kind')) {
+    return { field: 'kind', message: valueAt(input, ['kind']) === undefined ? 'is required (one of pyspark, jar, sql)' : 'must be one of pyspark, jar, sql' };
   }
+  if (issue.code === 'invalid_value') return { field, message: `must be one of ${issue.values.map(String).join(', ')}` };
   return { field, message: issue.message };
 }
 

@@ -191,8 +191,25 @@ describe('parseJobSpec: field-level errors', () => {
   it('refuses wrong types, each at its own path', () => {
     const errs = errors({ ...pyspark, name: 5, args: 'x', conf: [], size: 'HUGE', labels: { a: 1 }, pyFiles: [1], retry: { app: '1' } });
     expect(errs.map((e) => e.field).sort()).toEqual(['args', 'conf', 'labels.a', 'name', 'pyFiles.0', 'retry.app', 'size']);
-    expect(errs.find((e) => e.field === 'name')!.message).toMatch(/expected string, received number/);
+    expect(errs.find((e) => e.field === 'name')!.message).toBe('must be a string, not a number');
+    expect(errs.find((e) => e.field === 'args')!.message).toBe('must be a list, not a string');
+    expect(errs.find((e) => e.field === 'retry.app')!.message).toBe('must be a number, not a string');
     expect(errs.find((e) => e.field === 'size')!.message).toMatch(/SMALL.*DEFAULT.*LARGE.*EXTRA_LARGE/);
+  });
+
+  it('says a missing field is required and what it takes, without echoing values', () => {
+    const { name: _name, team: _team, ...rest } = pyspark;
+    expect(errors(rest)).toEqual([
+      { field: 'name', message: 'is required (a string)' },
+      { field: 'team', message: 'is required (a string)' },
+    ]);
+    const { kind: _kind, ...noKind } = pyspark;
+    expect(errors(noKind)).toEqual([{ field: 'kind', message: 'is required (one of pyspark, jar, sql)' }]);
+    expect(errors({ ...pyspark, kind: 'scala' })).toEqual([{ field: 'kind', message: 'must be one of pyspark, jar, sql' }]);
+    expect(errors({ ...pyspark, timeouts: { run: true } })).toEqual([
+      { field: 'timeouts.run', message: 'must be a positive duration such as 90s, 30m, 2h, 1d or a number of seconds' },
+    ]);
+    expect(JSON.stringify(errors({ ...pyspark, conf: { 'spark.x': 123456789 } }))).not.toContain('123456789');
   });
 
   it('checks names, teams, class names, queues and proxy users', () => {
