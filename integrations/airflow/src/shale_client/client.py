@@ -19,7 +19,7 @@ from urllib.parse import quote
 import httpx
 from tenacity import AsyncRetrying, Retrying, retry_if_exception, stop_after_attempt
 
-from .errors import ShaleConnectionError, error_for
+from .errors import ShaleConnectionError, ShaleError, error_for
 from .models import JobStatus, LogEvent, SubmitAnswer, is_final
 from .retry import Backoff, Retryable, RetryPolicy, parse_retry_after
 from .sse import aread_events, read_events
@@ -201,7 +201,7 @@ class ShaleClient:
         """
         The log as it grows (Server-Sent Events): yields ``{"attempt", "lines"}`` per ``log``
         event, and last ``{"end": True, "state": ...}`` when the job ended. Not retried: a caller
-        whose stream breaks reads the rest with ``logs()``.
+        whose stream breaks (a ShaleError; the server's ``error`` event too) reads the rest with ``logs()``.
         """
         path = _job_path(job_id, "logs", "follow")
         try:
@@ -219,6 +219,8 @@ class ShaleClient:
                         return
                     if event.event == "log":
                         yield cast(LogEvent, data)
+                    elif event.event == "error":
+                        raise ShaleError(f"GET {path}: the log stream failed: {data.get('detail', data)}")
         except httpx.TransportError as exc:
             raise ShaleConnectionError(f"{self.base_url}{path}", exc) from exc
 
@@ -344,6 +346,8 @@ class AsyncShaleClient:
                         return
                     if event.event == "log":
                         yield data
+                    elif event.event == "error":
+                        raise ShaleError(f"GET {path}: the log stream failed: {data.get('detail', data)}")
         except httpx.TransportError as exc:
             raise ShaleConnectionError(f"{self.base_url}{path}", exc) from exc
 

@@ -14,6 +14,7 @@ from shale_client import (
     ShaleClient,
     ShaleConflict,
     ShaleConnectionError,
+    ShaleError,
     ShaleInvalidSpec,
     ShaleNotFound,
     ShaleServerError,
@@ -178,3 +179,13 @@ def test_failure_reason_names_the_state_the_error_and_the_canceller():
     )
     cancelled = {"jobId": "j", "state": "CANCELLED", "cancel": {"requestedBy": "ops", "reason": "wrong date"}}
     assert failure_reason(cancelled) == "job j ended CANCELLED; cancelled by ops: wrong date"
+
+
+def test_an_error_event_ends_the_log_stream_with_a_shale_error():
+    stream = 'event: log\ndata: {"attempt":1,"lines":["a"]}\n\nevent: error\ndata: {"detail":"Livy went away"}\n\n'
+    api = FakeApi(httpx.Response(200, headers={"content-type": "text/event-stream"}, content=stream.encode()))
+    with client_for(api) as shale:
+        events = shale.follow_logs("j1")
+        assert next(events) == {"attempt": 1, "lines": ["a"]}
+        with pytest.raises(ShaleError, match="Livy went away"):
+            next(events)

@@ -1,0 +1,86 @@
+"""The provider as Airflow sees it: entry point, connection type, hook settings. No stack needed."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from airflow.models.connection import Connection
+
+from shale_provider.hooks.shale import ShaleHook, base_url_of, client_options_of
+from shale_provider.operators.identity import idempotency_key_of, labels_of
+from shale_provider.operators.shale import ShaleOperator
+from shale_provider.triggers.shale import ShaleJobTrigger
+
+
+def test_airflow_finds_the_provider_and_its_connection_type():
+    from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime
+
+    manager = ProvidersManagerTaskRuntime()
+    assert manager.providers["airflow-provider-shale"].version == "0.1.0"
+    hook = manager.hooks["shale"]
+    assert hook.hook_class_name == "shale_provider.hooks.shale.ShaleHook"
+    assert hook.connection_id_attribute_name == "shale_conn_id"
+
+
+@pytest.mark.parametrize(
+    ("fields", "url"),
+    [
+        ({"host": "shale.internal", "port": 8443, "schema": "https"}, "https://shale.internal:8443"),
+        ({"host": "shale.internal"}, "http://shale.internal:8080"),
+        ({"host": "http://127.0.0.1:39001"}, "http://127.0.0.1:39001"),
+        ({"host": "https://shale.example.com/", "port": 443}, "https://shale.example.com:443"),
+    ],
+)
+def test_the_connection_names_the_api(fields, url):
+    assert base_url_of(Connection(conn_id="c", conn_type="shale", **fields)) == url
+
+
+def test_tls_settings_come_from_extra():
+    with_ca = Connection(conn_id="c", conn_type="shale", host="h", extra=json.dumps({"ca_bundle": "/ca.pem", "timeout": 5}))
+    assert client_options_of(with_ca) == {"verify": "/ca.pem", "timeout": 5.0}
+    insecure = Connection(conn_id="c", conn_type="shale", host="h", extra=json.dumps({"verify": "false"}))
+    assert client_options_of(insecure) == {"verify": False}
+    with pytest.raises(ValueError, match="scheme must be http or https"):
+        base_url_of(Connection(conn_id="c", conn_type="shale", host="ftp://h"))
+
+
+def test_the_hook_reads_its_connection_from_the_environment(monkeypatch):
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_SHALE_X", json.dumps({"conn_type": "shale", "host": "api.test", "port": 9, "password": "tkn"})
+    )
+    client = ShaleHook(shale_conn_id="shale_x").get_client()
+    assert client.base_url == "http://api.test:9"
+    assert client._http.headers["authorization"] == "Bearer tkn"
+
+
+class _Ti:
+    dag_id, task_id, run_id, map_index, try_number = "revenue", "daily", "scheduled__2026-11-20T00:00:00+00:00", -1, 3
+
+
+def test_the_key_names_the_task_instance_but_not_the_try():
+    context = {"ti": _Ti(), "run_id": _Ti.run_id}
+    assert idempotency_key_of(context) == "airflow/revenue/daily/-1/scheduled__2026-11-20T00:00:00+00:00"
+    assert labels_of(context) == {"dag_id": "revenue", "task_id": "daily", "run_id": _Ti.run_id}
+
+
+def test_a_run_id_the_header_cannot_carry_is_hashed():
+    class Odd(_Ti):
+        run_id = "manual run with spaces ü"
+
+    key = idempotency_key_of({"ti": Odd()})
+    assert key.startswith("airflow/revenue/daily/-1/sha256:") and len(key) < 256
+
+
+def test_operator_fields_build_the_spec():
+    op = ShaleOperator(task_id="t", spec={"name": "n", "team": "a", "size": "LARGE"}, kind="jar", class_name="com.acme.Main", size="SMALL")
+    assert op.spec == {"name": "n", "team": "a", "size": "SMALL", "kind": "jar", "className": "com.acme.Main"}
+    with pytest.raises(ValueError, match="poll_timeout"):
+        ShaleOperator(task_id="u", spec={}, poll_timeout=301)
+
+
+def test_the_trigger_serializes_what_it_needs():
+    trigger = ShaleJobTrigger(job_id="j1", shale_conn_id="c", poll_timeout=30, kill_reason="killed")
+    path, kwargs = trigger.serialize()
+    assert path == "shale_provider.triggers.shale.ShaleJobTrigger"
+    assert kwargs == {"job_id": "j1", "shale_conn_id": "c", "poll_timeout": 30, "kill_reason": "killed"}
