@@ -124,6 +124,8 @@ export const workerConfigSchema = z.strictObject({
    * and proxy users. '*' applies to teams not listed; a team with neither gets the defaults.
    */
   teams: z.record(z.string().regex(/^(\*|[a-z][a-z0-9-]{1,39})$/, "a team name or '*'"), teamPolicySchema).default({}),
+  /** The HTTP API's section (`shale api`), checked by api/config.ts: the worker and the API share one file. */
+  api: z.unknown().optional(),
   sqlRunnerUri: z.string().min(1).default('s3://shale-artifacts/shale/sql_runner.py'),
   sizes: z.partialRecord(z.enum(SIZE_PRESETS), sizeSettings).default({}),
   worker: z
