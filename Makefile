@@ -10,6 +10,7 @@ help:
 	@echo "make bench  - measure Shale against its targets and baselines (about 10 min); QUICK=1 for a small run"
 	@echo "make chaos  - the chaos suite: worker/server kills, flaky and restarting Livy, unreachable clusters, cancel races, hostile input, secrets scan (about 26 min); QUICK=1 for the CI size"
 	@echo "make check  - typecheck, ESLint and ShellCheck (a pinned ShellCheck is installed into .tools/ if missing)"
+	@echo "make build  - compile the shale CLI to dist/ (the other targets do it when a source changed)"
 	@echo "make tools  - install the local stack's binaries into .tools/ (only those not on PATH)"
 
 $(NPM_CI_STAMP): package.json package-lock.json
@@ -17,6 +18,15 @@ $(NPM_CI_STAMP): package.json package-lock.json
 	@touch $@
 
 deps: $(NPM_CI_STAMP)
+
+# The CLI compiled to JavaScript (esbuild, into dist/, ignored by git) so `shale` starts fast from any
+# directory. Rebuilt when a source it bundles changes; until then bin/shale runs the sources with tsx.
+CLI_SOURCES := $(shell find client contract worker activities api -name "*.ts" 2>/dev/null) dev/build/buildCli.ts
+dist/cli.js: $(NPM_CI_STAMP) $(CLI_SOURCES)
+	@rm -f dist/cli.js dist/cli.js.map dist/cli-chunk-*
+	npm run -s build
+
+build: dist/cli.js
 
 tools:
 	@bash dev/tools/install.sh
@@ -33,23 +43,23 @@ check: deps lint-shell
 	npx eslint .
 
 # lint-shell first: the install steps below are shell scripts.
-test: lint-shell deps tools browser check
+test: lint-shell deps build tools browser check
 	npx vitest run
 	# The quick bench, so the harness cannot rot: it fails if a figure is not produced (not on the values).
 	npx tsx bench/main.ts --quick --check
 
-bench: deps tools
+bench: deps build tools
 	npx tsx bench/main.ts $(if $(QUICK),--quick,)
 
 # Worker/server kills, flaky and unreachable Livy, cancel races, hostile input: one table (QUICK=1: the size CI runs).
-chaos: deps tools
+chaos: deps build tools
 	npx tsx bench/chaos/main.ts $(if $(QUICK),--quick,)
 
 # This release's replay corpus (test/replay/histories/<version>/), every path, from a pinned worker of this build.
 record-histories: deps tools
 	npx vitest run --config test/replay/vitest.record.config.ts
 
-demo: deps tools
+demo: deps build tools
 	npx tsx dev/demo/main.ts $(if $(KEEP),--keep,)
 
-.PHONY: help deps tools browser lint-shell check test bench chaos record-histories demo
+.PHONY: help deps build tools browser lint-shell check test bench chaos record-histories demo

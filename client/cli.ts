@@ -1,20 +1,23 @@
 /**
- * `shale`: submit, watch and cancel Spark jobs; run a worker. Human output by default, --json for
- * scripts, exit codes that say how the job ended (client/exitCodes.ts).
+ * `shale`: submit, watch and cancel Spark jobs; run a worker or the HTTP API. Human output by
+ * default, --json for scripts, exit codes that say how the job ended (client/exitCodes.ts).
+ *
+ * Only commander is loaded up front: each command imports what it uses (the Temporal client, the
+ * spec schema, the worker), so `shale --help` or a usage error answers at once.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { checkCancelArgs, isTerminalJobState, parseJobSpec, type JobStatus } from '../contract';
-import { CancelNotConfirmedError, IdempotencyConflictError, InvalidCancelError, InvalidSpecError, JobNotFoundError } from './errors';
+import type { JobStatus } from '../contract';
+import type { TemporalConnectionOverrides } from './connectionConfig';
 import { ExitCode, exitCodeForState } from './exitCodes';
-import { formatAudit, formatList, formatProgress, formatStatus } from './format';
-import { followLog, readLog, type LogChunk } from './logs';
-import { registerSearchAttributes } from './registerSearchAttributes';
-import { ShaleClient } from './shaleClient';
-import { readSpec, SpecInputError, type SpecFlags } from './specInput';
+import type { LogChunk } from './logs';
+import type { ShaleClient } from './shaleClient';
+import type { SpecFlags } from './specInput';
 
 interface GlobalOptions {
-  address: string;
-  namespace: string;
+  address?: string;
+  namespace?: string;
+  profile?: string;
+  configFile?: string;
   taskQueue: string;
   json?: boolean;
 }
@@ -34,13 +37,42 @@ function print(json: boolean | undefined, value: unknown, human: () => string): 
   process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${human()}\n`);
 }
 
+/** The connection flags as connectionConfig.ts takes them: each one given beats the environment and profiles. */
+function connectionFlags(opts: GlobalOptions): TemporalConnectionOverrides {
+  return { address: opts.address, namespace: opts.namespace, profile: opts.profile, configFile: opts.configFile, origin: '--address' };
+}
+
 async function withClient<T>(opts: GlobalOptions, fn: (client: ShaleClient) => Promise<T>): Promise<T> {
-  const client = await ShaleClient.connect({ address: opts.address, namespace: opts.namespace, taskQueue: opts.taskQueue });
+  const [{ loadTemporalConnection, isUnavailableError, TemporalUnavailableError }, { ShaleClient }] = await Promise.all([
+    import('./connectionConfig'),
+    import('./shaleClient'),
+  ]);
+  const flags = connectionFlags(opts);
+  // Resolved here too (a bad profile is a usage error before any network) and to name the address if it goes away mid-command.
+  const settings = loadTemporalConnection(flags);
+  const client = await ShaleClient.connect({ ...flags, taskQueue: opts.taskQueue });
   try {
     return await fn(client);
+  } catch (err) {
+    if (isUnavailableError(err)) throw new TemporalUnavailableError(settings.address, settings.addressFrom, err);
+    throw err;
   } finally {
     await client.close();
   }
+}
+
+/**
+ * `shale worker` and `shale api` read Temporal's settings from their config file and the
+ * environment (worker/config.ts); connection flags given to the CLI beat both, as everywhere.
+ */
+function applyConnectionFlagsToEnv(cmd: Command): void {
+  const opts = cmd.optsWithGlobals() as GlobalOptions;
+  const fromCli = (name: string) => cmd.parent?.getOptionValueSource(name) === 'cli';
+  if (opts.address) process.env.SHALE_TEMPORAL_ADDRESS = opts.address;
+  if (opts.namespace) process.env.SHALE_TEMPORAL_NAMESPACE = opts.namespace;
+  if (opts.profile) process.env.TEMPORAL_PROFILE = opts.profile;
+  if (opts.configFile) process.env.TEMPORAL_CONFIG_FILE = opts.configFile;
+  if (fromCli('taskQueue')) process.env.SHALE_TASK_QUEUE = opts.taskQueue;
 }
 
 /**
@@ -48,6 +80,7 @@ async function withClient<T>(opts: GlobalOptions, fn: (client: ShaleClient) => P
  * terminal the current line is redrawn every second (elapsed time ticking); piped, one line per change.
  */
 async function waitAndReport(client: ShaleClient, jobId: string, json: boolean | undefined): Promise<JobStatus> {
+  const { formatProgress, formatStatus } = await import('./format');
   const live = process.stderr.isTTY;
   let latest: JobStatus | undefined;
   const redraw = () => latest && process.stderr.write(`\r\x1b[2K${formatProgress(latest)}`);
@@ -72,8 +105,10 @@ async function waitAndReport(client: ShaleClient, jobId: string, json: boolean |
 export function buildProgram(): Command {
   const program = new Command('shale')
     .description('Run Spark batch jobs on EMR through Livy, each owned end to end by a Temporal workflow')
-    .addOption(new Option('--address <host:port>', 'Temporal frontend').env('SHALE_TEMPORAL_ADDRESS').default('127.0.0.1:7233'))
-    .addOption(new Option('--namespace <ns>', 'Temporal namespace').env('SHALE_TEMPORAL_NAMESPACE').default('default'))
+    .addOption(new Option('--address <host:port>', 'Temporal frontend (default: SHALE_TEMPORAL_ADDRESS, TEMPORAL_ADDRESS, the profile, 127.0.0.1:7233)'))
+    .addOption(new Option('--namespace <ns>', 'Temporal namespace (default: SHALE_TEMPORAL_NAMESPACE, TEMPORAL_NAMESPACE, the profile, default)'))
+    .addOption(new Option('--profile <name>', "profile of Temporal's config file, with its TLS, mTLS or API key (default: TEMPORAL_PROFILE, else default)"))
+    .addOption(new Option('--config-file <toml>', "Temporal's config file (default: TEMPORAL_CONFIG_FILE, else ~/.config/temporalio/temporal.toml)"))
     .addOption(new Option('--task-queue <queue>', "the workers' task queue").env('SHALE_TASK_QUEUE').default('shale'))
     .option('--json', 'machine-readable output')
     .showHelpAfterError()
@@ -108,20 +143,51 @@ export function buildProgram(): Command {
     .option('--wait', 'wait for the job to end, showing progress')
     .action(async (specFile: string | undefined, flags: SpecFlags & { key?: string; wait?: boolean }, cmd: Command) => {
       const opts = globals(cmd);
+      const [{ readSpec }, { parseJobSpec }, { InvalidSpecError }] = await Promise.all([import('./specInput'), import('../contract/jobSpec'), import('./errors')]);
       const spec = await readSpec(specFile, flags);
-      // Refuse a bad spec before touching the network: nothing starts, nothing is half-done.
+      // Refuse a bad spec or key before touching the network: nothing starts, nothing is half-done.
       const parsed = parseJobSpec(spec);
       if (!parsed.ok) throw new InvalidSpecError(parsed.errors);
+      const { IDEMPOTENCY_KEY_PATTERN } = await import('../contract/jobId');
+      if (flags.key !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(flags.key)) {
+        throw new InvalidSpecError([{ field: '--key', message: '1-256 printable ASCII characters, no spaces' }]);
+      }
       await withClient(opts, async (client) => {
         const submitted = await client.submit(spec, { idempotencyKey: flags.key });
+        // stdout is the job ID alone (J=$(shale submit …)); what happened to it is a note on stderr.
+        if (!submitted.created) process.stderr.write(`shale: job ${submitted.jobId} was already submitted with this key; returning it as it is\n`);
+        else if (submitted.rerun) process.stderr.write(`shale: job ${submitted.jobId} had ended without succeeding; this key started a new run of it\n`);
+        const answer = { jobId: submitted.jobId, created: submitted.created, rerun: submitted.rerun, runId: submitted.runId };
         if (!flags.wait) {
-          print(opts.json, { jobId: submitted.jobId, created: submitted.created }, () =>
-            submitted.created ? submitted.jobId : `${submitted.jobId} (already submitted with this key)`,
-          );
+          print(opts.json, answer, () => submitted.jobId);
           return;
         }
-        process.stderr.write(`${submitted.jobId}${submitted.created ? '' : ' (already submitted with this key)'}\n`);
+        process.stderr.write(`${submitted.jobId}\n`);
         const status = await waitAndReport(client, submitted.jobId, opts.json);
+        process.exitCode = exitCodeForState(status.state);
+      });
+    });
+
+  program
+    .command('rerun')
+    .description('run a job whose latest run ended FAILED, CANCELLED or TIMED_OUT again, under the same job ID; prints its job ID')
+    .argument('<job>', 'job ID')
+    .option('--wait', 'wait for the new run to end, showing progress')
+    .action(async (jobId: string, flags: { wait?: boolean }, cmd: Command) => {
+      const opts = globals(cmd);
+      await withClient(opts, async (client) => {
+        const rerun = await client.rerun(jobId);
+        process.stderr.write(
+          rerun.created
+            ? `shale: started a new run of job ${rerun.jobId}\n`
+            : `shale: another rerun of job ${rerun.jobId} started first; returning that run\n`,
+        );
+        const answer = { jobId: rerun.jobId, created: rerun.created, rerun: rerun.rerun, runId: rerun.runId };
+        if (!flags.wait) {
+          print(opts.json, answer, () => rerun.jobId);
+          return;
+        }
+        const status = await waitAndReport(client, rerun.jobId, opts.json);
         process.exitCode = exitCodeForState(status.state);
       });
     });
@@ -134,8 +200,9 @@ export function buildProgram(): Command {
       const opts = globals(cmd);
       await withClient(opts, async (client) => {
         const status = await client.status(jobId);
+        const { formatStatus } = await import('./format');
         print(opts.json, status, () => formatStatus(status));
-        if (isTerminalJobState(status.state)) process.exitCode = exitCodeForState(status.state);
+        process.exitCode = exitCodeForState(status.state); // 0 while it runs
       });
     });
 
@@ -160,6 +227,7 @@ export function buildProgram(): Command {
     .option('--timeout <seconds>', 'keep trying through transient errors this long', wholeNumber(1), 30)
     .action(async (jobId: string, flags: { reason?: string; requestId?: string; timeout: number }, cmd: Command) => {
       const opts = globals(cmd);
+      const [{ checkCancelArgs }, { InvalidCancelError }] = await Promise.all([import('../contract/messages'), import('./errors')]);
       // Refuse what the workflow would refuse before connecting: a usage error, not a network one.
       const checked = checkCancelArgs({ reason: flags.reason, requestId: flags.requestId });
       if (!checked.ok) throw new InvalidCancelError(checked.error);
@@ -179,6 +247,7 @@ export function buildProgram(): Command {
     .action(async (jobId: string, flags: { attempt?: number; follow?: boolean; lines: number }, cmd: Command) => {
       const opts = globals(cmd);
       const options = { attempt: flags.attempt, lines: flags.lines };
+      const [{ followLog, readLog }, { SpecInputError }] = await Promise.all([import('./logs'), import('./specInput')]);
       await withClient(opts, async (client) => {
         const show = (chunk: LogChunk) =>
           print(opts.json, chunk, () =>
@@ -204,8 +273,9 @@ export function buildProgram(): Command {
     .description("register Shale's search attributes on the namespace (idempotent)")
     .action(async (_flags: unknown, cmd: Command) => {
       const opts = globals(cmd);
+      const { registerSearchAttributes } = await import('./registerSearchAttributes');
       await withClient(opts, async (client) => {
-        const added = await registerSearchAttributes(client.connection!, opts.namespace);
+        const added = await registerSearchAttributes(client.connection!, client.temporal.options.namespace);
         print(opts.json, { added }, () => (added.length ? `registered ${added.join(', ')}` : 'search attributes already registered'));
       });
     });
@@ -218,6 +288,7 @@ export function buildProgram(): Command {
       const opts = globals(cmd);
       await withClient(opts, async (client) => {
         const entries = await client.audit(jobId);
+        const { formatAudit } = await import('./format');
         print(opts.json, entries, () => formatAudit(jobId, entries));
       });
     });
@@ -230,14 +301,20 @@ export function buildProgram(): Command {
     .option('--cluster <id>')
     .option('--name <name>')
     .option('--label <key=value>', 'jobs carrying this label (repeatable)', collect)
-    .option('--since <iso-time>', 'started at or after')
+    .option('--since <iso-time>', 'started at or after', isoTime)
     .option('--limit <n>', 'at most n jobs', wholeNumber(1), 50)
-    .action(async (flags: { team?: string; state?: string; cluster?: string; name?: string; label?: string[]; since?: string; limit: number }, cmd: Command) => {
+    .action(async (flags: { team?: string; state?: string; cluster?: string; name?: string; label?: string[]; since?: Date; limit: number }, cmd: Command) => {
       const opts = globals(cmd);
-      const since = flags.since ? new Date(flags.since) : undefined;
-      if (since && Number.isNaN(since.getTime())) throw new SpecInputError(`--since ${flags.since}: not a time`);
+      const filter = { ...flags, labels: flags.label, since: flags.since };
+      const [{ buildListQuery }, { SpecInputError }] = await Promise.all([import('./listQuery'), import('./specInput')]);
+      try {
+        buildListQuery(filter); // a filter value it refuses is a usage error, found before connecting
+      } catch (err) {
+        throw new SpecInputError(`--${(err as Error).message}`);
+      }
       await withClient(opts, async (client) => {
-        const jobs = await client.list({ ...flags, labels: flags.label, since });
+        const jobs = await client.list(filter);
+        const { formatList } = await import('./format');
         print(opts.json, jobs, () => formatList(jobs));
       });
     });
@@ -245,13 +322,37 @@ export function buildProgram(): Command {
   program
     .command('worker')
     .description('run a Shale worker until SIGTERM/SIGINT')
-    .option('--config <file>', 'shale.yaml (environment variables override it)')
-    .action(async (flags: { config?: string }) => {
+    .option('--config <file>', 'shale.yaml (environment variables and the connection flags above override it)')
+    .action(async (flags: { config?: string }, cmd: Command) => {
+      if (flags.config !== undefined) {
+        const [{ existsSync }, { SpecInputError }] = await Promise.all([import('node:fs'), import('./specInput')]);
+        if (!existsSync(flags.config)) throw new SpecInputError(`--config ${flags.config}: no such file`);
+      }
+      applyConnectionFlagsToEnv(cmd);
       const { runWorker } = await import('../worker/main');
       await runWorker(flags.config);
     });
 
+  program
+    .command('api')
+    .description('run the HTTP job API until SIGTERM/SIGINT (shale api --help for its options)')
+    .helpOption(false)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action(async (_flags: unknown, cmd: Command) => {
+      applyConnectionFlagsToEnv(cmd);
+      const { runApi } = await import('../api/main');
+      process.exitCode = await runApi(cmd.args);
+    });
+
   return program;
+}
+
+/** An ISO 8601 time for --since, or a usage error naming the option. */
+function isoTime(value: string): Date {
+  const at = new Date(value);
+  if (Number.isNaN(at.getTime())) throw new InvalidArgumentError('expected a time such as 2026-11-20T00:00:00Z');
+  return at;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -265,25 +366,30 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-function reportError(err: unknown, json: boolean): number {
+async function reportError(err: unknown, json: boolean): Promise<number> {
   const fail = (code: number, error: string, message: string, extra: Record<string, unknown> = {}) => {
     process.stderr.write(json ? `${JSON.stringify({ error, message, ...extra })}\n` : `shale: ${message}\n`);
     return code;
   };
   if (err instanceof CommanderError) return err.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
-  if (err instanceof InvalidSpecError) return fail(ExitCode.Usage, 'InvalidSpec', err.message, { fields: err.errors });
+  const [errors, { SpecInputError }, connection] = await Promise.all([import('./errors'), import('./specInput'), import('./connectionConfig')]);
+  if (err instanceof errors.InvalidSpecError) return fail(ExitCode.Usage, 'InvalidSpec', err.message, { fields: err.errors });
   if (err instanceof SpecInputError) return fail(ExitCode.Usage, 'Usage', err.message);
-  if (err instanceof IdempotencyConflictError) {
+  if (err instanceof errors.IdempotencyConflictError) {
     return fail(ExitCode.Conflict, 'IdempotencyConflict', err.message, { jobId: err.jobId, differingFields: err.differingFields });
   }
-  if (err instanceof JobNotFoundError) return fail(ExitCode.NotFound, 'JobNotFound', err.message, { jobId: err.jobId });
-  if (err instanceof InvalidCancelError) return fail(ExitCode.Usage, 'InvalidCancel', err.message);
-  if (err instanceof CancelNotConfirmedError) {
+  if (err instanceof errors.JobNotFoundError) return fail(ExitCode.NotFound, 'JobNotFound', err.message, { jobId: err.jobId });
+  if (err instanceof errors.InvalidCancelError) return fail(ExitCode.Usage, 'InvalidCancel', err.message);
+  if (err instanceof errors.RerunNotAllowedError) return fail(ExitCode.Usage, 'RerunNotAllowed', err.message, { jobId: err.jobId, state: err.state });
+  if (err instanceof errors.CancelNotConfirmedError) {
     return fail(ExitCode.Unavailable, 'CancelNotConfirmed', err.message, { jobId: err.jobId, requestId: err.requestId });
+  }
+  if (err instanceof connection.ConnectionConfigError) return fail(ExitCode.Usage, 'ConnectionConfig', err.message);
+  if (err instanceof connection.TemporalUnavailableError) {
+    return fail(ExitCode.Unavailable, 'Unavailable', err.message, { address: err.address, addressFrom: err.addressFrom });
   }
   const message = err instanceof Error ? err.message : String(err);
   if (/ConfigError/.test((err as Error)?.name ?? '')) return fail(ExitCode.Usage, 'ConfigError', message);
-  if (/connect|UNAVAILABLE|ECONNREFUSED|deadline/i.test(message)) return fail(ExitCode.Unavailable, 'Unavailable', `cannot reach Temporal: ${message}`);
   return fail(ExitCode.Unavailable, 'Error', message);
 }
 

@@ -4,6 +4,9 @@
  * reach the network: the address below has nothing listening, so a usage error that slipped through
  * would exit 10 ("cannot reach Temporal") instead.
  */
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../client/cli';
 import { ExitCode } from '../../client/exitCodes';
@@ -40,9 +43,39 @@ describe('shale usage errors exit 2', () => {
     ['a number option given a fraction', ['logs', 'job-1', '--lines', '2.5'], /--lines <n>' argument '2.5' is invalid/],
     ['an attempt number of 0', ['logs', 'job-1', '--attempt', '0'], /--attempt <n>' argument '0' is invalid/],
     ['a cancel timeout that is not a number', ['cancel', 'job-1', '--timeout', 'soon'], /--timeout <seconds>' argument 'soon' is invalid/],
+    ['a non-numeric attempt', ['logs', 'job-1', '--attempt', 'two'], /--attempt <n>' argument 'two' is invalid\. expected a whole number ≥ 1/],
+    ['rerun without its job', ['rerun'], /missing required argument 'job'/],
+    ['a --since that is not a time', ['list', '--since', 'yesterday'], /--since <iso-time>' argument 'yesterday' is invalid\. expected a time/],
+    ['a --state that is no state', ['list', '--state', 'DONE'], /--state: one of QUEUED, .*TIMED_OUT/],
+    ['a --label without =', ['list', '--label', 'dag_id'], /--label dag_id: expected key=value/],
+    ['a spec file that does not exist', ['submit', '/nonexistent/job.yaml'], /cannot read spec file \/nonexistent\/job\.yaml/],
+    ['a --conf without =', ['submit', '--team', 'a1', '--name', 'n', '--kind', 'sql', '--sql', 'select 1', '--conf', 'x'], /--conf x: expected key=value/],
+    ['a key with a space', ['submit', '--team', 'a1', '--name', 'n', '--kind', 'sql', '--sql', 'select 1', '--key', 'a b'], /--key: 1-256 printable ASCII/],
+    ['a worker config that does not exist', ['worker', '--config', '/nonexistent/shale.yaml'], /--config \/nonexistent\/shale\.yaml: no such file/],
+    ["a Temporal config file that does not exist", ['--config-file', '/nonexistent/temporal.toml', 'status', 'job-1'], /Temporal config file \/nonexistent\/temporal\.toml \(given\) does not exist/],
   ])('%s', async (_what, args, message) => {
     expect(await shale(...args)).toBe(ExitCode.Usage);
     expect(stderr).toMatch(message);
+  });
+
+  it.each([
+    ['a number where a string goes', { name: 5, team: 'analytics', kind: 'pyspark', file: 's3://b/a.py' }, /invalid job spec: name: must be a string, not a number/],
+    ['a missing required field', { name: 'daily', kind: 'pyspark', file: 's3://b/a.py' }, /invalid job spec: team: is required \(a string\)/],
+    ['no kind', { name: 'daily', team: 'analytics', file: 's3://b/a.py' }, /invalid job spec: kind: is required \(one of pyspark, jar, sql\)/],
+  ])('a spec with %s is refused naming the field and what it takes (exit 2)', async (_what, spec, message) => {
+    const dir = await mkdtemp(join(tmpdir(), 'shale-usage-'));
+    const file = join(dir, 'job.json');
+    await writeFile(file, JSON.stringify(spec));
+    expect(await shale('submit', file)).toBe(ExitCode.Usage);
+    expect(stderr).toMatch(message);
+  });
+
+  it('a profile the Temporal config file lacks is a usage error naming it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'shale-usage-'));
+    const file = join(dir, 'temporal.toml');
+    await writeFile(file, '[profile.default]\naddress = "127.0.0.1:1"\n');
+    expect(await main(['node', 'shale', '--config-file', file, '--profile', 'prod', 'status', 'job-1'])).toBe(ExitCode.Usage);
+    expect(stderr).toMatch(/cannot use Temporal profile prod from .*temporal\.toml: Profile 'prod' not found/);
   });
 
   it('a cancel reason longer than the workflow takes is refused before any call (exit 2)', async () => {
