@@ -9,6 +9,7 @@ import { DEFAULT_SIZE_SETTINGS, SIZE_PRESETS, type FieldError } from '../contrac
 import { credentialIn } from '../contract/credentials';
 import { teamPolicySchema } from '../activities/policy/teamPolicy';
 import { parseUrlPattern } from '../activities/clusters/urlAllowlist';
+import { ConnectionConfigError, connectionOptions, loadTemporalConnection, type TemporalConnectionOverrides } from '../client/connectionConfig';
 
 const sizeSettings = z
   .strictObject({
@@ -40,8 +41,10 @@ const cluster = z.strictObject({
 export const workerConfigSchema = z.strictObject({
   temporal: z
     .strictObject({
-      address: z.string().min(1).default('127.0.0.1:7233'),
-      namespace: z.string().min(1).default('default'),
+      /** Unset: from Temporal's environment variables and profile (client/connectionConfig.ts), else 127.0.0.1:7233. */
+      address: z.string().min(1).optional(),
+      /** Unset: TEMPORAL_NAMESPACE or the profile's, else default. */
+      namespace: z.string().min(1).optional(),
       taskQueue: z.string().min(1).default('shale'),
       /** TLS to Temporal: true for system CAs, or files for a private CA and mTLS client certificates. */
       tls: z
@@ -58,7 +61,7 @@ export const workerConfigSchema = z.strictObject({
       /** Name of the environment variable holding a Temporal Cloud API key (implies TLS). */
       apiKeyFromEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional(),
     })
-    .default({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'shale' }),
+    .default({ taskQueue: 'shale' }),
   clusters: z.array(cluster).default([]),
   livy: z
     .strictObject({
@@ -158,7 +161,10 @@ export const workerConfigSchema = z.strictObject({
     }),
 });
 
-export type WorkerConfig = z.output<typeof workerConfigSchema>;
+/** The config as used: Temporal's address and namespace resolved (file and SHALE_* first, then TEMPORAL_* and profiles). */
+export type WorkerConfig = Omit<z.output<typeof workerConfigSchema>, 'temporal'> & {
+  temporal: z.output<typeof workerConfigSchema>['temporal'] & { address: string; namespace: string };
+};
 export type WorkerConfigInput = z.input<typeof workerConfigSchema>;
 
 export class ConfigError extends Error {
@@ -208,11 +214,34 @@ export function parseWorkerConfig(raw: unknown, env: NodeJS.ProcessEnv = {}, sou
       result.error.issues.map((i) => ({ field: i.path.map(String).join('.') || '(config)', message: i.message })),
     );
   }
-  const config = result.data;
+  const config = withTemporalResolved(result.data, env, source);
   const ids = config.clusters.map((c) => c.id);
   const dup = ids.find((id, i) => ids.indexOf(id) !== i);
   if (dup) throw new ConfigError(source, [{ field: 'clusters', message: `cluster id ${dup} appears twice` }]);
   return config;
+}
+
+/**
+ * Fills in Temporal's address and namespace the way every Shale process does (connectionConfig.ts):
+ * what the file (or SHALE_TEMPORAL_*) says, else TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE and the
+ * TEMPORAL_PROFILE of TEMPORAL_CONFIG_FILE, else 127.0.0.1:7233 / default.
+ */
+function withTemporalResolved(parsed: z.output<typeof workerConfigSchema>, env: NodeJS.ProcessEnv, source: string): WorkerConfig {
+  try {
+    const settings = loadTemporalConnection(temporalOverrides(parsed.temporal, env, source), env);
+    return { ...parsed, temporal: { ...parsed.temporal, address: settings.address, namespace: settings.namespace } };
+  } catch (err) {
+    if (err instanceof ConnectionConfigError) throw new ConfigError(source, [{ field: 'temporal', message: err.message }]);
+    throw err;
+  }
+}
+
+function temporalOverrides(temporal: { address?: string; namespace?: string }, env: NodeJS.ProcessEnv, source: string): TemporalConnectionOverrides {
+  return {
+    address: temporal.address,
+    namespace: temporal.namespace,
+    origin: env.SHALE_TEMPORAL_ADDRESS ? 'SHALE_TEMPORAL_ADDRESS' : `temporal.address in ${source}`,
+  };
 }
 
 export async function loadWorkerConfig(path: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<WorkerConfig> {
@@ -234,17 +263,20 @@ export function livyAuthHeader(config: WorkerConfig, env: NodeJS.ProcessEnv): { 
   return { name: 'authorization', value };
 }
 
-/** Connection options for Temporal (self-hosted TLS/mTLS, or Temporal Cloud with an API key). */
+/**
+ * Connection options for Temporal (self-hosted TLS/mTLS, or Temporal Cloud with an API key): the
+ * file's `temporal.tls` and `temporal.apiKeyFromEnv` where set, else the Temporal profile's and
+ * TEMPORAL_TLS* / TEMPORAL_API_KEY (connectionConfig.ts), as the CLI and the client take them.
+ */
 export async function temporalConnectionOptions(config: WorkerConfig, env: NodeJS.ProcessEnv) {
-  const { tls, apiKeyFromEnv, address } = config.temporal;
+  const { tls, apiKeyFromEnv } = config.temporal;
   let apiKey: string | undefined;
   if (apiKeyFromEnv) {
     apiKey = env[apiKeyFromEnv];
     if (!apiKey) throw new ConfigError('environment', [{ field: 'temporal.apiKeyFromEnv', message: `environment variable ${apiKeyFromEnv} is not set` }]);
   }
   const read = (path: string | undefined) => (path ? readFile(path) : Promise.resolve(undefined));
-  let tlsOption: boolean | { serverNameOverride?: string; serverRootCACertificate?: Buffer; clientCertPair?: { crt: Buffer; key: Buffer } } | undefined =
-    typeof tls === 'boolean' ? tls : undefined;
+  let tlsOption: TemporalConnectionOverrides['tls'] = typeof tls === 'boolean' ? tls : undefined;
   if (tls && typeof tls === 'object') {
     const [ca, crt, key] = await Promise.all([read(tls.serverRootCaFile), read(tls.clientCertFile), read(tls.clientKeyFile)]);
     if (!!crt !== !!key) throw new ConfigError('config', [{ field: 'temporal.tls', message: 'clientCertFile and clientKeyFile go together' }]);
@@ -254,5 +286,11 @@ export async function temporalConnectionOptions(config: WorkerConfig, env: NodeJ
       ...(crt && key ? { clientCertPair: { crt, key } } : {}),
     };
   }
-  return { address, ...(tlsOption !== undefined ? { tls: tlsOption } : apiKey ? { tls: true } : {}), ...(apiKey ? { apiKey } : {}) };
+  try {
+    const settings = loadTemporalConnection({ address: config.temporal.address, namespace: config.temporal.namespace, tls: tlsOption, apiKey }, env);
+    return connectionOptions(settings);
+  } catch (err) {
+    if (err instanceof ConnectionConfigError) throw new ConfigError('environment', [{ field: 'temporal', message: err.message }]);
+    throw err;
+  }
 }

@@ -44,4 +44,25 @@ describe('Temporal connection options from worker config', () => {
     const config = parseWorkerConfig({ temporal: { tls: { clientCertFile: join(dir, 'c.pem') } } });
     await expect(temporalConnectionOptions(config, {})).rejects.toThrow(/clientCertFile and clientKeyFile go together/);
   });
+
+  it("takes Temporal's own variables and profiles when the file names no address (the CLI and client read the same)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'shale-profile-'));
+    const toml = join(dir, 'temporal.toml');
+    await writeFile(toml, ['[profile.cloud]', 'address = "ns.acct.tmprl.cloud:7233"', 'namespace = "ns.acct"', 'api_key = "key-from-profile"'].join('\n'));
+    const env = { TEMPORAL_CONFIG_FILE: toml, TEMPORAL_PROFILE: 'cloud' };
+    const config = parseWorkerConfig({}, env);
+    expect(config.temporal).toEqual({ address: 'ns.acct.tmprl.cloud:7233', namespace: 'ns.acct', taskQueue: 'shale' });
+    expect(await temporalConnectionOptions(config, env)).toEqual({ address: 'ns.acct.tmprl.cloud:7233', tls: true, apiKey: 'key-from-profile' });
+    expect(parseWorkerConfig({}, { TEMPORAL_ADDRESS: 'env:7233', TEMPORAL_NAMESPACE: 'etl' }).temporal).toMatchObject({ address: 'env:7233', namespace: 'etl' });
+  });
+
+  it('lets the file beat TEMPORAL_ADDRESS, and SHALE_TEMPORAL_ADDRESS beat the file', () => {
+    expect(parseWorkerConfig({ temporal: { address: 'file:7233' } }, { TEMPORAL_ADDRESS: 'env:7233' }).temporal.address).toBe('file:7233');
+    expect(parseWorkerConfig({ temporal: { address: 'file:7233' } }, { TEMPORAL_ADDRESS: 'env:7233', SHALE_TEMPORAL_ADDRESS: 'shale:7233' }).temporal.address).toBe('shale:7233');
+  });
+
+  it('refuses a Temporal profile that does not exist, as a config error naming it', () => {
+    expect(() => parseWorkerConfig({}, { TEMPORAL_PROFILE: 'nope', TEMPORAL_CONFIG_FILE: '/nonexistent.toml' })).toThrow(ConfigError);
+    expect(() => parseWorkerConfig({}, { TEMPORAL_CONFIG_FILE: '/nonexistent.toml' })).toThrow(/temporal: Temporal config file \/nonexistent\.toml/);
+  });
 });
