@@ -11,6 +11,7 @@ import proto, { type temporal } from '@temporalio/proto';
 import {
   classifyFailure,
   isTerminalJobState,
+  JOB_STATUS_MEMO_KEY,
   SA,
   type AttemptOutcome,
   type BatchRef,
@@ -36,7 +37,9 @@ type Failure = temporal.api.failure.v1.IFailure;
 const EventType = proto.temporal.api.enums.v1.EventType;
 
 export type AuditEventKind =
-  /** The job was started (WorkflowExecutionStarted). */
+  /** An earlier run of the job ID (it ended FAILED, CANCELLED or TIMED_OUT), as the rerun's record keeps it. */
+  | 'earlier-run'
+  /** The job was started (WorkflowExecutionStarted); a rerun is a new start of the same job ID. */
   | 'submitted'
   /** ShaleState changed (UpsertWorkflowSearchAttributes). */
   | 'state'
@@ -214,14 +217,46 @@ class TimelineBuilder {
           const result = decode<JobStatus>(completed.result?.payloads?.[0]);
           if (result) this.statuses.push(result);
         }
+        const failed = statusOfFailure(event.workflowExecutionFailedEventAttributes?.failure);
+        if (failed) this.statuses.push(failed);
+        const memo = statusOfMemo(event);
+        if (memo) this.statuses.push(memo);
       }
     }
     if (options.liveStatus) this.statuses.push(options.liveStatus);
   }
 
   build(): AuditEntry[] {
+    this.earlierRuns();
     for (const run of this.runs) this.readRun(run);
     return this.entries;
+  }
+
+  /** The job's earlier runs, from the latest record of them (the workflow keeps them; nothing is re-derived here). */
+  private earlierRuns(): void {
+    const record = [...this.statuses].reverse().find((s) => s.previousRuns?.length);
+    const firstInput = decode<SparkJobInput>(this.runs[0]?.history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]);
+    const runs = record?.previousRuns ?? firstInput?.previousRuns ?? [];
+    for (const run of runs) {
+      this.entries.push({
+        at: run.finishedAt ?? run.startedAt,
+        event: 'earlier-run',
+        actor: 'shale',
+        summary: `run ${run.run} (${run.runId}) ended ${run.state} after ${plural(run.attempts, 'attempt')}${run.reason ? `: ${run.reason}` : ''}`,
+        details: { ...run },
+        runId: run.runId,
+        eventId: 0,
+      });
+    }
+  }
+
+  /** The record's canceller for a native cancellation, so status and audit name the same one. */
+  private recordedCanceller(via: 'signal' | 'update' | 'workflow-cancel'): string | undefined {
+    for (let i = this.statuses.length - 1; i >= 0; i--) {
+      const cancel = this.statuses[i]!.cancel;
+      if (cancel) return cancel.via === via ? cancel.requestedBy : undefined;
+    }
+    return undefined;
   }
 
   private readRun({ runId, history }: RunHistory): void {
@@ -337,7 +372,9 @@ class TimelineBuilder {
         }
         case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED: {
           const attrs = event.workflowExecutionCancelRequestedEventAttributes;
-          const args: CancelArgs = { reason: attrs?.cause || 'workflow cancellation requested' };
+          // A run cancelled by signal or Update asks Temporal to cancel itself so that it closes Canceled: not a new request.
+          if (attrs?.externalWorkflowExecution?.runId === runId) break;
+          const args: CancelArgs = { reason: attrs?.cause || 'workflow cancellation requested', requestedBy: this.recordedCanceller('workflow-cancel') };
           this.cancelRequested(event, 'workflow-cancel', args, attrs?.identity || undefined, add);
           break;
         }
@@ -359,6 +396,12 @@ class TimelineBuilder {
         }
         case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED: {
           const attrs = event.workflowExecutionFailedEventAttributes;
+          const status = statusOfFailure(attrs?.failure);
+          if (status) {
+            // The job ended FAILED or TIMED_OUT (or CANCELLED, if its run could not close Canceled).
+            this.ended(event, worker(attrs?.workflowTaskCompletedEventId), status, add);
+            break;
+          }
           const failure = describeFailure(attrs?.failure);
           add(event, {
             event: 'ended',
@@ -389,6 +432,11 @@ class TimelineBuilder {
           break;
         case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED: {
           const attrs = event.workflowExecutionCanceledEventAttributes;
+          const status = lastMemoStatus(events);
+          if (status) {
+            this.ended(event, worker(attrs?.workflowTaskCompletedEventId), status, add);
+            break;
+          }
           add(event, {
             event: 'ended',
             actor: worker(attrs?.workflowTaskCompletedEventId),
@@ -415,14 +463,27 @@ class TimelineBuilder {
     const labelText = Object.entries(labels)
       .map(([k, v]) => `${k}=${v}`)
       .join(',');
+    const rerunOf = input.previousRuns?.at(-1);
     add(event, {
       event: 'submitted',
       actor: requestedBy ?? identity,
       summary:
+        (rerunOf ? `run ${rerunOf.run + 1} (a rerun after run ${rerunOf.run} ended ${rerunOf.state}): ` : '') +
         `${spec.team}/${spec.name} (${spec.kind}${spec.size ? `, ${spec.size}` : ''}) submitted by ${identity}` +
         (requestedBy && requestedBy !== identity ? ` for ${requestedBy}` : '') +
         (labelText ? `; labels ${labelText}` : ''),
-      details: { identity, requestedBy, labels, jobId: input.jobId, name: spec.name, team: spec.team, kind: spec.kind, size: spec.size, fingerprint: input.fingerprint },
+      details: {
+        identity,
+        requestedBy,
+        labels,
+        jobId: input.jobId,
+        name: spec.name,
+        team: spec.team,
+        kind: spec.kind,
+        size: spec.size,
+        fingerprint: input.fingerprint,
+        run: (rerunOf?.run ?? 0) + 1,
+      },
     });
   }
 
@@ -642,5 +703,28 @@ function inferOutcome(newState: JobState, track: AttemptTrack): AttemptOutcome |
   if (newState === 'TIMED_OUT') return 'TIMED_OUT';
   if (track.lastFailure) return OUTCOME_BY_CLASS[classifyFailure(track.lastFailure.type)];
   if (track.batchState === 'dead') return 'APP_FAILED';
+  return undefined;
+}
+
+/** The status a FAILED/TIMED_OUT job's workflow failure carries in its details (JobFailed, JobTimedOut; or a cancel that closed Failed). */
+function statusOfFailure(failure: Failure | null | undefined): JobStatus | undefined {
+  if (!failure) return undefined;
+  const payload = failure.applicationFailureInfo?.details?.payloads?.[0] ?? failure.canceledFailureInfo?.details?.payloads?.[0];
+  const status = decode<JobStatus>(payload);
+  return status && typeof status === 'object' && typeof status.state === 'string' && Array.isArray(status.attempts) ? status : undefined;
+}
+
+/** The status a cancelled job's run keeps in its memo (WorkflowPropertiesModified), if this event sets it. */
+function statusOfMemo(event: HistoryEvent): JobStatus | undefined {
+  const fields = event.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields;
+  const status = decode<JobStatus>(fields?.[JOB_STATUS_MEMO_KEY]);
+  return status && typeof status === 'object' && typeof status.state === 'string' && Array.isArray(status.attempts) ? status : undefined;
+}
+
+function lastMemoStatus(events: HistoryEvent[]): JobStatus | undefined {
+  for (let i = events.length - 1; i >= 0; i--) {
+    const status = statusOfMemo(events[i]!);
+    if (status) return status;
+  }
   return undefined;
 }

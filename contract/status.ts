@@ -65,6 +65,12 @@ export interface RunSummary {
   finishedAt?: string;
   /** How many attempts (Livy batches) the run made. */
   attempts: number;
+  /**
+   * The highest attempt number the job had used when the run ended. Attempts are numbered across
+   * runs (a rerun's first attempt is lastAttempt + 1), so every attempt's batch name `J-aN` stays
+   * unique to it: a rerun never adopts an earlier run's batch.
+   */
+  lastAttempt: number;
 }
 
 export interface JobError {

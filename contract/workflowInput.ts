@@ -44,7 +44,7 @@ export const DEFAULT_TRACK_WINDOW_SECONDS = 12 * 3600;
 export const DEFAULT_HISTORY_LIMIT = 2000;
 /** How many earlier runs a run keeps in its input and status: the newest ones (the run numbers still count them all). */
 export const MAX_PREVIOUS_RUNS = 20;
-const RUN_SUMMARY_LIMITS = { runId: 100, reason: 1000, time: 40, run: 1_000_000, attempts: 10_000 } as const;
+const RUN_SUMMARY_LIMITS = { runId: 100, reason: 1000, time: 40, run: 1_000_000, attempts: 10_000, lastAttempt: 1_000_000 } as const;
 const RERUN_STATES: ReadonlySet<string> = new Set(['FAILED', 'CANCELLED', 'TIMED_OUT']);
 
 export const OPTION_LIMITS = { trackWindowSeconds: [1, 7 * 24 * 3600], historyLimit: [10, 50_000] } as const;
@@ -77,12 +77,13 @@ function checkPreviousRuns(value: unknown): string | undefined {
   if (!Array.isArray(value)) return 'previousRuns: must be an array';
   if (value.length > MAX_PREVIOUS_RUNS) return `previousRuns: at most ${MAX_PREVIOUS_RUNS} entries`;
   let lastRun = 0;
+  let lastAttempt = 0;
   for (const [i, entry] of value.entries()) {
     const at = `previousRuns[${i}]`;
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return `${at}: must be an object`;
     const run = entry as Record<string, unknown>;
     for (const key of Object.keys(run)) {
-      if (!['run', 'runId', 'state', 'reason', 'startedAt', 'finishedAt', 'attempts'].includes(key)) return `${at}.${key}: unknown field`;
+      if (!['run', 'runId', 'state', 'reason', 'startedAt', 'finishedAt', 'attempts', 'lastAttempt'].includes(key)) return `${at}.${key}: unknown field`;
     }
     if (!isIntegerIn(run.run, lastRun + 1, RUN_SUMMARY_LIMITS.run)) return `${at}.run: must be an integer above the previous entry's, up to ${RUN_SUMMARY_LIMITS.run}`;
     lastRun = run.run as number;
@@ -92,6 +93,10 @@ function checkPreviousRuns(value: unknown): string | undefined {
     if (!isTextUpTo(run.startedAt, RUN_SUMMARY_LIMITS.time, true)) return `${at}.startedAt: must be a timestamp string`;
     if (run.finishedAt !== undefined && !isTextUpTo(run.finishedAt, RUN_SUMMARY_LIMITS.time, true)) return `${at}.finishedAt: must be a timestamp string`;
     if (!isIntegerIn(run.attempts, 0, RUN_SUMMARY_LIMITS.attempts)) return `${at}.attempts: must be an integer from 0 to ${RUN_SUMMARY_LIMITS.attempts}`;
+    if (!isIntegerIn(run.lastAttempt, lastAttempt, RUN_SUMMARY_LIMITS.lastAttempt)) {
+      return `${at}.lastAttempt: must be an integer from the previous entry's (${lastAttempt}) to ${RUN_SUMMARY_LIMITS.lastAttempt}`;
+    }
+    lastAttempt = run.lastAttempt as number;
   }
   return undefined;
 }
@@ -105,7 +110,7 @@ function isTextUpTo(v: unknown, max: number, nonEmpty = false): boolean {
 }
 
 /** The summary of a run that ended, as the next run of the same job ID is handed it. */
-export function runSummaryOf(status: JobStatus, runId: string, fallbackRun = 1): RunSummary {
+export function runSummaryOf(status: JobStatus, runId: string, fallbackRun = 1, lastAttemptBefore = 0): RunSummary {
   const cancel = status.cancel;
   const reason =
     status.state === 'CANCELLED' && cancel
@@ -121,12 +126,18 @@ export function runSummaryOf(status: JobStatus, runId: string, fallbackRun = 1):
     startedAt: status.createdAt.slice(0, RUN_SUMMARY_LIMITS.time),
     ...(status.finishedAt ? { finishedAt: status.finishedAt.slice(0, RUN_SUMMARY_LIMITS.time) } : {}),
     attempts: Math.min(status.attempts.length, RUN_SUMMARY_LIMITS.attempts),
+    lastAttempt: Math.min(Math.max(lastAttemptBefore, ...status.attempts.map((a) => a.n)), RUN_SUMMARY_LIMITS.lastAttempt),
   };
+}
+
+/** The attempt number a run's attempts count on from: the last one its earlier runs used (0 for a first run). */
+export function attemptsBefore(previousRuns: RunSummary[] | undefined): number {
+  return previousRuns?.at(-1)?.lastAttempt ?? 0;
 }
 
 /** The earlier runs a rerun is handed: the ended run's own earlier runs and the run itself, newest MAX_PREVIOUS_RUNS. */
 export function previousRunsAfter(ended: JobStatus, runId: string): RunSummary[] {
   const earlier = ended.previousRuns ?? [];
-  const last = runSummaryOf(ended, runId, (earlier.at(-1)?.run ?? 0) + 1);
+  const last = runSummaryOf(ended, runId, (earlier.at(-1)?.run ?? 0) + 1, attemptsBefore(earlier));
   return [...earlier, last].slice(-MAX_PREVIOUS_RUNS);
 }

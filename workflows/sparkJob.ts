@@ -49,7 +49,7 @@ import {
   statusQuery,
 } from '../contract/messages';
 import { isTerminalBatchState } from '../contract/states';
-import { checkSparkJobInput, DEFAULT_HISTORY_LIMIT, DEFAULT_TRACK_WINDOW_SECONDS } from '../contract/workflowInput';
+import { attemptsBefore, checkSparkJobInput, DEFAULT_HISTORY_LIMIT, DEFAULT_TRACK_WINDOW_SECONDS } from '../contract/workflowInput';
 import { killing, reconciling, routing, submitting, tracking, validating } from './activityStubs';
 import { backoffSeconds } from './backoff';
 import { raceDeadline, startDeadline, type Deadline } from './deadline';
@@ -66,6 +66,9 @@ type AttemptResult =
   | { kind: 'failed'; error: JobError; unfenced?: BatchRef }
   | { kind: 'timed-out'; reason: string }
   | { kind: 'queue-timeout'; unfenced?: BatchRef };
+
+/** How long a run cancelled by signal or Update waits for its own request to cancel itself to arrive. */
+const SELF_CANCEL_WAIT = '30 seconds';
 
 const OUTCOME_BY_CLASS: Record<JobError['class'], AttemptOutcome> = { app: 'APP_FAILED', infra: 'INFRA_FAILED', fatal: 'FATAL' };
 const KILLED_OR_GONE = new Set(['gone', 'cluster-terminated', 'killed']);
@@ -175,13 +178,17 @@ class SparkJob {
     if (!this.workflowCancelRequested) {
       // Cancelled by signal or Update: the run asks Temporal to cancel itself, since only a run whose
       // cancellation was requested can close Canceled (else it would close Failed).
+      // The request is answered within milliseconds; the bound only keeps a lost one from holding the run open.
       const info = workflowInfo();
+      let arrived = false;
       try {
         await CancellationScope.nonCancellable(() => getExternalWorkflowHandle(info.workflowId, info.runId).cancel());
-        await condition(() => this.workflowCancelRequested);
+        arrived = await condition(() => this.workflowCancelRequested, SELF_CANCEL_WAIT);
       } catch (err) {
-        if (!isCancellation(err)) log.warn('could not close the run as Canceled; it closes Failed', { event: 'job.cancel-close', error: String(err) });
+        arrived = isCancellation(err);
+        if (!arrived) log.warn('could not request its own cancellation', { event: 'job.cancel-close', jobId: info.workflowId, error: String(err) });
       }
+      if (!arrived) log.warn('the run closes Failed (cancelled), not Canceled: its own cancellation did not arrive', { event: 'job.cancel-close', jobId: info.workflowId });
     }
     const cancel = status.cancel;
     throw new CancelledFailure(cancel ? `cancelled by ${cancel.requestedBy}: ${cancel.reason}` : 'the job was cancelled', [status]);
@@ -311,7 +318,8 @@ class SparkJob {
    */
   private async attempt(): Promise<AttemptResult> {
     const spec = this.spec!;
-    const n = this.record.status.attempts.length + 1;
+    // Numbered on from the job's earlier runs: a rerun's batch names never meet an earlier run's batches.
+    const n = attemptsBefore(this.input.previousRuns) + this.record.status.attempts.length + 1;
     const batchName = attemptName(this.input.jobId, n);
     const queue = startDeadline(spec.timeouts.queue);
     let submitted!: BatchSnapshot;

@@ -4,7 +4,7 @@
  * CANCELLED, through any of the three cancel paths, ends it Canceled (the status in the memo).
  * A rerun's earlier runs travel in its input and show in its status.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -81,6 +81,9 @@ describe('the workflow ends the way the job did', () => {
       await withJob(env, { scripts: [{ startingMs: 0, runningMs: 1e12 }], clock: virtualClock(1) }, async (job) => {
         await job.waitForStatus('RUNNING');
         await requestCancel(job.handle, via, { requestedBy: 'alice@analytics', reason: 'wrong date' });
+        // Waits at the server's real speed (result() would let the test server skip time): a run cancelled by
+        // signal or Update requests its own cancellation, which the time-skipping server can skip past.
+        await vi.waitFor(async () => expect((await job.handle.describe()).status.name).not.toBe('RUNNING'), { timeout: 20_000, interval: 50 });
         const { execution, error, memo } = await rawEnd(job.handle);
         expect(execution).toBe('CANCELLED');
         expect((error as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
@@ -97,18 +100,20 @@ describe('the workflow ends the way the job did', () => {
 
 describe('a rerun knows its earlier runs', () => {
   const earlier: RunSummary[] = [
-    { run: 1, runId: 'r-1', state: 'FAILED', reason: 'AppFailed: exit 1', startedAt: '2026-01-01T00:00:00.000Z', finishedAt: '2026-01-01T00:05:00.000Z', attempts: 2 },
-    { run: 2, runId: 'r-2', state: 'CANCELLED', reason: 'cancelled by bob: oops', startedAt: '2026-01-01T01:00:00.000Z', attempts: 1 },
+    { run: 1, runId: 'r-1', state: 'FAILED', reason: 'AppFailed: exit 1', startedAt: '2026-01-01T00:00:00.000Z', finishedAt: '2026-01-01T00:05:00.000Z', attempts: 2, lastAttempt: 2 },
+    { run: 2, runId: 'r-2', state: 'CANCELLED', reason: 'cancelled by bob: oops', startedAt: '2026-01-01T01:00:00.000Z', attempts: 1, lastAttempt: 3 },
   ];
 
-  it('numbers itself after them and keeps them in its status', async () => {
-    const { status } = await runJob(env, {
+  it('numbers itself and its attempts after them (batch J-a4, never an earlier run\'s name) and keeps them in its status', async () => {
+    const { status, cluster, jobId } = await runJob(env, {
       scripts: [{ outcome: 'success' }],
       input: (jobId) => ({ ...inputFor(jobId, normalizedSpec()), previousRuns: earlier }),
     });
     expect(status.state).toBe('SUCCEEDED');
     expect(status.run).toBe(3);
     expect(status.previousRuns).toEqual(earlier);
+    expect(status.attempts.map((a) => [a.n, a.batchName])).toEqual([[4, `${jobId}-a4`]]);
+    expect(cluster.posts).toEqual([`${jobId}-a4`]);
   });
 
   it('a first run is run 1 with no earlier runs', async () => {
@@ -124,6 +129,7 @@ describe('a rerun knows its earlier runs', () => {
     ['run numbers not rising', [earlier[1], earlier[0]], 'previousRuns[1].run'],
     ['an unknown field', [{ ...earlier[0]!, steer: 'x' }], 'previousRuns[0].steer: unknown field'],
     ['an oversized reason', [{ ...earlier[0]!, reason: 'x'.repeat(1001) }], 'previousRuns[0].reason'],
+    ['attempt numbers going back', [earlier[0], { ...earlier[1]!, lastAttempt: 1 }], 'previousRuns[1].lastAttempt'],
   ])('refuses previousRuns that are %s, before any activity', async (_, previousRuns, message) => {
     const { error, cluster } = await withJob(
       env,
