@@ -20,7 +20,7 @@ DAGS = Path(__file__).resolve().parents[1] / "dags"
 _SUBMITTED = re.compile(r"(?:Submitted|Reattached to|Ran again .*?) Shale job (\S+)")
 
 
-def test_dags() -> ModuleType:
+def dags_module() -> ModuleType:
     """The DAG module, imported once the stack's team is in the environment."""
     if str(DAGS) not in sys.path:
         sys.path.insert(0, str(DAGS))
@@ -93,7 +93,7 @@ class ChildRun:
 
 def _main() -> None:
     dag_id, when = sys.argv[1], datetime.fromisoformat(sys.argv[2])
-    dag = getattr(test_dags(), dag_id)
+    dag = getattr(dags_module(), dag_id)
     dag_run = run_in_process(dag, when)
     print(f"DAG RUN {dag_run.run_id} ENDED {dag_run.state}", flush=True)
 

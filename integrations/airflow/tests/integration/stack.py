@@ -7,6 +7,7 @@ import os
 import queue
 import subprocess
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,10 +81,29 @@ def from_env() -> Stack | None:
     )
 
 
+def _ready_line(process: subprocess.Popen, lines: queue.Queue[str | None], log_path: Path) -> dict[str, Any]:
+    """The JSON line naming the API (lines before it, e.g. a process's own log, are skipped)."""
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while True:
+        try:
+            line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+        except queue.Empty:
+            process.terminate()
+            raise RuntimeError(f"the local stack printed no ready line in {READY_TIMEOUT_S} s (see {log_path})") from None
+        if line is None:
+            raise RuntimeError(f"the local stack exited ({process.wait()}) before it was ready (see {log_path})")
+        try:
+            info = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(info, dict) and "apiUrl" in info:
+            return info
+
+
 def start(log_path: Path) -> Stack:
     log = open(log_path, "w")  # noqa: SIM115 - kept open for the child's life
     process = subprocess.Popen(
-        ["npx", "tsx", "dev/stack/localStack.ts"],
+        ["npx", "tsx", os.environ.get("SHALE_TEST_STACK_SCRIPT", "dev/stack/localStack.ts")],
         cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,
     )
     lines: queue.Queue[str | None] = queue.Queue()
@@ -95,14 +115,7 @@ def start(log_path: Path) -> Stack:
         lines.put(None)
 
     threading.Thread(target=pump, daemon=True).start()
-    try:
-        first = lines.get(timeout=READY_TIMEOUT_S)
-    except queue.Empty:
-        process.terminate()
-        raise RuntimeError(f"localStack.ts printed no ready line in {READY_TIMEOUT_S} s (see {log_path})") from None
-    if first is None:
-        raise RuntimeError(f"localStack.ts exited ({process.wait()}) before it was ready (see {log_path})")
-    info = json.loads(first)
+    info = _ready_line(process, lines, log_path)
     team = os.environ.get("SHALE_TEST_TEAM") or info.get("team") or "analytics"
     return Stack(
         api_url=info["apiUrl"],

@@ -8,7 +8,7 @@ import pytest
 
 from shale_client import ShaleClient
 
-from .dag_runs import run_in_process, task_xcom, test_dags
+from .dag_runs import run_in_process, task_xcom, dags_module
 from .stack import Stack
 
 pytestmark = pytest.mark.usefixtures("airflow_env")
@@ -29,7 +29,7 @@ def submit(shale: ShaleClient, stack: Stack, outcome: str = "success") -> str:
 @pytest.mark.parametrize("dag_id", ["shale_sensor", "shale_sensor_deferred"])
 def test_the_sensor_waits_for_a_job_started_elsewhere(dag_id, stack: Stack, shale: ShaleClient):
     job_id = submit(shale, stack)
-    dag_run = run_in_process(getattr(test_dags(), dag_id), conf={"job_id": job_id})
+    dag_run = run_in_process(getattr(dags_module(), dag_id), conf={"job_id": job_id})
 
     assert dag_run.state == "success"
     assert task_xcom(dag_run, "job_status", task_id="wait")["state"] == "SUCCEEDED"
@@ -38,7 +38,7 @@ def test_the_sensor_waits_for_a_job_started_elsewhere(dag_id, stack: Stack, shal
 
 def test_the_sensor_fails_when_the_job_failed_and_leaves_it_alone(stack: Stack, shale: ShaleClient, capfd):
     job_id = submit(shale, stack, outcome="dead")
-    dag_run = run_in_process(test_dags().shale_sensor_deferred, conf={"job_id": job_id})
+    dag_run = run_in_process(dags_module().shale_sensor_deferred, conf={"job_id": job_id})
     out = capfd.readouterr().out
 
     assert dag_run.state == "failed"

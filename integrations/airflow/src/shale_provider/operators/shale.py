@@ -173,6 +173,7 @@ class ShaleOperator(BaseOperator):
         if event.get("status") != "final":
             raise AirflowException(f"could not learn how Shale job {self.job_id} ended: {event.get('message')}")
         status: JobStatus = event["job"]
+        self.log.info("Resumed from the triggerer: Shale job %s ended %s", self.job_id, status.get("state"))
         if self.stream_logs:
             self._print_log(self.job_id, status)
         return self._finish(context, status)
