@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { Connection } from '@temporalio/client';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { parse as parseYaml } from 'yaml';
 import { ShaleClient } from '../client/shaleClient';
 import { parseWorkerConfig, temporalConnectionOptions } from '../worker/config';
@@ -23,14 +23,18 @@ export interface ApiProcess {
 }
 
 /** Loads the config, connects to Temporal and starts listening; the caller decides when to stop. */
-export async function startApiFromConfig(configPath: string | undefined, overrides: { host?: string; port?: number } = {}, env: NodeJS.ProcessEnv = process.env): Promise<ApiProcess> {
+export async function startApiFromConfig(
+  configPath: string | undefined,
+  overrides: { host?: string; port?: number } = {},
+  env: NodeJS.ProcessEnv = process.env,
+  logger: Logger = pino({ name: 'shale-api', level: env.SHALE_LOG_LEVEL?.toLowerCase() ?? 'info' }),
+): Promise<ApiProcess> {
   const raw = configPath ? ((parseYaml(await readFile(configPath, 'utf8')) ?? {}) as Record<string, unknown>) : {};
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new ApiConfigError(configPath ?? 'config', [{ field: '(config)', message: 'must be a mapping of settings' }]);
   const apiConfig = parseApiConfig(raw.api, configPath ?? 'config');
   const shared = parseWorkerConfig(raw, env, configPath ?? 'environment');
   const connection = await Connection.connect(await temporalConnectionOptions(shared, env));
   const client = await ShaleClient.connect({ connection, namespace: shared.temporal.namespace, taskQueue: shared.temporal.taskQueue, identity: 'shale-api' });
-  const logger = pino({ name: 'shale-api', level: env.SHALE_LOG_LEVEL?.toLowerCase() ?? 'info' });
   try {
     const api = await startApi({ client, config: apiConfig, env, logger, ...overrides });
     logger.info({ url: api.url, principals: apiConfig.principals.length, jwt: apiConfig.jwt !== undefined }, 'shale api listening');

@@ -107,6 +107,7 @@ export const auditEntrySchema = z
   .object({
     at: z.string(),
     event: z.enum([
+      'earlier-run',
       'submitted',
       'state',
       'routed',

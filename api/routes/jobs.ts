@@ -181,11 +181,11 @@ export function registerJobRoutes(app: FastifyInstance, context: ApiContext): vo
       tags: ['jobs'],
       security,
       params: jobIdParams,
-      body: cancelBodySchema.optional(),
+      body: cancelBodySchema.nullish(),
       response: { 200: cancelResultSchema, ...problemResponses(...COMMON, 404, 413, 415, 422) },
     },
   };
-  const cancel = async (request: FastifyRequest<{ Params: { jobId: string }; Body: { reason?: string; requestId?: string } | undefined }>) => {
+  const cancel = async (request: FastifyRequest<{ Params: { jobId: string }; Body: { reason?: string; requestId?: string } | null | undefined }>) => {
     const principal = principalOf(request);
     const { jobId } = request.params;
     await requireVisibleJob(context, principal, jobId);
