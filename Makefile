@@ -12,6 +12,7 @@ help:
 	@echo "make check  - typecheck, ESLint and ShellCheck (a pinned ShellCheck is installed into .tools/ if missing)"
 	@echo "make build  - compile the shale CLI to dist/ (the other targets do it when a source changed)"
 	@echo "make tools  - install the local stack's binaries into .tools/ (only those not on PATH)"
+	@echo "make airflow-test - the Airflow provider's tests: Airflow 3.3.2 (pinned, into .tools/airflow-venv) against the local stack"
 
 $(NPM_CI_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -59,7 +60,11 @@ chaos: deps build tools
 record-histories: deps tools
 	npx vitest run --config test/replay/vitest.record.config.ts
 
+# The Airflow provider (integrations/airflow): real Airflow from a pinned set, against the local stack.
+airflow-test: deps build tools
+	@venv=$$(bash dev/tools/install-airflow.sh) && cd integrations/airflow && "$$venv/bin/python" -m pytest
+
 demo: deps build tools
 	npx tsx dev/demo/main.ts $(if $(KEEP),--keep,)
 
-.PHONY: help deps build tools browser lint-shell check test bench chaos record-histories demo
+.PHONY: help deps build tools browser lint-shell check test bench chaos record-histories demo airflow-test
