@@ -48,6 +48,7 @@ def test_a_dag_runs_its_job_to_success_and_shows_its_log(dag_id, stack: Stack, s
     assert status["labels"] == {"dag_id": dag_id, "task_id": "spark", "run_id": dag_run.run_id}
     for line in livy_lines(job_id, 1, 5):
         assert line in out, f"{line!r} is not in the task log"
+    assert "log stream of Shale job" not in out, "the live log stream broke"
     if dag_id == "shale_deferred":  # waited in the trigger, not in the worker
         assert f"Resumed from the triggerer: Shale job {job_id} ended SUCCEEDED" in out
     assert len(stack.livy_posts(job_id)) == 1

@@ -84,3 +84,64 @@ def test_the_trigger_serializes_what_it_needs():
     path, kwargs = trigger.serialize()
     assert path == "shale_provider.triggers.shale.ShaleJobTrigger"
     assert kwargs == {"job_id": "j1", "shale_conn_id": "c", "poll_timeout": 30, "kill_reason": "killed"}
+
+
+def test_the_example_dag_parses():
+    from shale_provider.example_dags.example_shale import dag
+
+    (task,) = dag.tasks
+    assert isinstance(task, ShaleOperator) and task.deferrable
+    assert task.spec["kind"] == "pyspark" and task.spec["route"] == {"sparkVersion": "3"}
+
+
+def _trigger_with(api, monkeypatch, **kwargs) -> ShaleJobTrigger:
+    from shale_client import AsyncShaleClient, RetryPolicy
+    from shale_provider.hooks.shale import ShaleAsyncHook
+
+    async def fake_client(self):
+        return AsyncShaleClient("http://shale.test", "t", retry=RetryPolicy(attempts=2, initial=0.001, maximum=0.001),
+                                transport=api.async_transport())
+
+    monkeypatch.setattr(ShaleAsyncHook, "get_async_client", fake_client)
+    return ShaleJobTrigger(job_id="j1", poll_timeout=5, **kwargs)
+
+
+async def _events(trigger):
+    return [event async for event in trigger.run()]
+
+
+def test_the_trigger_long_polls_until_the_job_ends(monkeypatch):
+    import asyncio
+
+    from tests.unit.fake_api import FakeApi, ok
+
+    api = FakeApi(ok({"jobId": "j1", "state": "RUNNING"}), ok({"jobId": "j1", "state": "FAILED"}))
+    (event,) = asyncio.run(_events(_trigger_with(api, monkeypatch)))
+    assert event.payload == {"status": "final", "job_id": "j1", "job": {"jobId": "j1", "state": "FAILED"}}
+    assert [r.url.path for r in api.requests] == ["/v1/jobs/j1/wait"] * 2
+
+
+def test_the_trigger_reports_an_api_it_cannot_reach(monkeypatch):
+    import asyncio
+
+    import httpx
+
+    from tests.unit.fake_api import FakeApi
+
+    api = FakeApi(httpx.ConnectError("refused"), httpx.ConnectError("refused"))
+    (event,) = asyncio.run(_events(_trigger_with(api, monkeypatch)))
+    assert event.payload["status"] == "error" and "could not reach the Shale API" in event.payload["message"]
+
+
+def test_killing_a_deferred_task_cancels_its_job_but_a_sensor_leaves_it(monkeypatch):
+    import asyncio
+
+    from tests.unit.fake_api import FakeApi, ok
+
+    api = FakeApi(ok({"accepted": True, "state": "RUNNING", "message": "", "requestId": "r"}))
+    asyncio.run(_trigger_with(api, monkeypatch, kill_reason="Airflow task d.t was killed").on_kill())
+    assert json.loads(api.requests[0].content)["reason"] == "Airflow task d.t was killed"
+
+    untouched = FakeApi()
+    asyncio.run(_trigger_with(untouched, monkeypatch).on_kill())
+    assert untouched.requests == []

@@ -80,8 +80,14 @@ class ShaleHook(BaseHook):
         """One client (one connection pool) for this hook's life."""
         return self.get_client()
 
+    @cached_property
+    def connection(self) -> Any:
+        """Read once: a later client (on_kill's, which may run in a signal handler) asks nobody again."""
+        return self.get_connection(self.shale_conn_id)
+
     def get_client(self) -> ShaleClient:
-        conn = self.get_connection(self.shale_conn_id)
+        """A new client (its own connection pool); ``client`` is the hook's shared one."""
+        conn = self.connection
         return ShaleClient(base_url_of(conn), conn.password, **client_options_of(conn))
 
     def get_conn(self) -> ShaleClient:
