@@ -6,16 +6,20 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdir, open, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify as toYaml } from 'yaml';
 import { formatDuration, isTerminalJobState, type JobStatus } from '../../contract';
 import { table } from '../../client/format';
 import { ShaleClient } from '../../client/shaleClient';
 import { startLivySimulator, type LivySimulator } from '../livy-sim';
-import { startDevServer } from '../stack/devServer';
+import { startDevServer, type DevServer } from '../stack/devServer';
 import { stopProcess } from '../stack/processes';
+import { resolveTools } from '../stack/tools';
+import { acquireDemoLock, DemoRunningError } from './demoLock';
 import { createCluster, motoEmrClient, terminateCluster } from '../stack/emrClusters';
-import { MOTO_ENV, startMoto } from '../stack/moto';
+import { MOTO_ENV, startMoto, type MotoServer } from '../stack/moto';
 import { freePort } from '../stack/ports';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -23,6 +27,38 @@ const keep = process.argv.includes('--keep');
 /** Only the demo's clusters are Shale's (emr.requiredTags). */
 const DEMO_TAG = { 'shale:demo': 'true' };
 const say = (line: string) => process.stdout.write(`${line}\n`);
+/** The Web UI's usual port; another one if something else holds it. */
+const UI_PORT = 8233;
+
+/** Whether a port on loopback can be listened on now. */
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * What the demo started, stopped in reverse order on every way out: the end, an error (start-up
+ * included), SIGINT or SIGTERM. Nothing it spawned may outlive it.
+ */
+class Teardown {
+  private readonly steps: Array<() => Promise<unknown> | unknown> = [];
+  private running: Promise<void> | undefined;
+
+  add(step: () => Promise<unknown> | unknown): void {
+    this.steps.push(step);
+  }
+
+  run(): Promise<void> {
+    this.running ??= (async () => {
+      for (const step of this.steps.reverse()) await Promise.resolve().then(step).catch((err) => console.error(`demo: while stopping: ${err}`));
+      this.steps.length = 0;
+    })();
+    return this.running;
+  }
+}
 
 interface DemoJob {
   label: string;
@@ -61,20 +97,46 @@ const JOBS: DemoJob[] = [
 
 async function main(): Promise<void> {
   const started = Date.now();
-  const runDir = `${ROOT}.run/demo`;
+  const runDir = process.env.SHALE_DEMO_RUN_DIR ?? `${ROOT}.run/demo`;
   await mkdir(runDir, { recursive: true });
+  const lock = await acquireDemoLock(runDir); // before anything starts: a second demo is refused at once
+  const teardown = new Teardown();
+  teardown.add(() => lock.release());
+  const onSignal = (signal: NodeJS.Signals) => {
+    say(`${signal}: stopping the stack`);
+    void teardown.run().then(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+  try {
+    await runDemo(started, runDir, teardown, onSignal);
+  } finally {
+    await teardown.run();
+  }
+}
 
-  say('starting the local stack: Temporal dev server (UI :8233), EMR API (moto), two EMR clusters with Livy (simulated), a Shale worker');
-  const [server, moto] = await Promise.all([
+async function runDemo(started: number, runDir: string, teardown: Teardown, onSignal: (signal: NodeJS.Signals) => void): Promise<void> {
+  const uiPort = (await portFree(UI_PORT)) ? UI_PORT : await freePort();
+  say(`starting the local stack: Temporal dev server (UI :${uiPort}), EMR API (moto), two EMR clusters with Livy (simulated), a Shale worker`);
+  if (uiPort !== UI_PORT) say(`(port ${UI_PORT} is taken by another process, so the Web UI is on :${uiPort})`);
+  // Each part is stopped on the way out as soon as it is up, whatever fails next.
+  const [serverStarted, motoStarted] = await Promise.allSettled([
     // In memory: each demo starts clean, whatever an earlier version of Shale left behind.
-    startDevServer({ headless: false, uiPort: 8233, port: await freePort() }),
+    startDevServer({ headless: false, uiPort, port: await freePort() }),
     startMoto(),
   ]);
+  for (const started of [serverStarted, motoStarted]) {
+    if (started.status === 'fulfilled') teardown.add(() => (started.value as DevServer | MotoServer).stop());
+  }
+  if (serverStarted.status === 'rejected') throw serverStarted.reason;
+  if (motoStarted.status === 'rejected') throw motoStarted.reason;
+  const [server, moto] = [serverStarted.value, motoStarted.value];
   const [spark2, spark3] = await Promise.all([
     startLivySimulator({ name: 'emr5-spark2', startingMs: 500 }),
     startLivySimulator({ name: 'emr6-spark3', startingMs: 500 }),
   ]);
+  teardown.add(() => Promise.all([spark2.close(), spark3.close()]));
   const emr = motoEmrClient(moto.endpoint);
+  teardown.add(() => emr.destroy());
   const clusters = {
     [await createCluster(emr, { name: 'etl-emr5', releaseLabel: 'emr-5.36.0', livyUrl: spark2.url, tags: DEMO_TAG })]: { name: 'etl-emr5', sim: spark2 },
     [await createCluster(emr, { name: 'etl-emr6', releaseLabel: 'emr-6.15.0', livyUrl: spark3.url, tags: DEMO_TAG })]: { name: 'etl-emr6', sim: spark3 },
@@ -101,20 +163,14 @@ async function main(): Promise<void> {
   );
   // The worker's JSON log (one line per lifecycle event) goes to a file, to keep the demo readable.
   const workerLog = await open(`${runDir}/worker.log`, 'w');
+  teardown.add(() => workerLog.close());
   const worker = spawn(`${ROOT}bin/shale`, ['worker', '--config', configPath], {
     stdio: ['ignore', workerLog.fd, workerLog.fd],
     env: { ...process.env, ...MOTO_ENV },
   });
+  teardown.add(() => stopProcess(worker, 10_000));
   const client = await ShaleClient.connect({ address: server.address, taskQueue: 'shale', identity: 'demo@shale' });
-
-  const stopAll = async () => {
-    await client.close();
-    await stopProcess(worker, 10_000);
-    await workerLog.close();
-    await Promise.all([spark2.close(), spark3.close()]);
-    emr.destroy();
-    await Promise.all([server.stop(), moto.stop()]);
-  };
+  teardown.add(() => client.close());
 
   try {
     const ids = new Map<string, DemoJob>();
@@ -159,13 +215,19 @@ async function main(): Promise<void> {
     const wrong = [...finals.values()].filter((s) => s.state !== (ids.get(s.jobId)!.cancelWhenRunning ? 'CANCELLED' : 'SUCCEEDED'));
     if (wrong.length) throw new Error(`scenes that did not end as shown: ${wrong.map((s) => `${s.name} ${s.state} (${s.lastError?.message ?? 'no error'})`).join('; ')}`);
     if (keep) {
+      const temporalDir = dirname(resolveTools().temporal);
       say(`the stack stays up: Web UI ${server.uiUrl}  (filter: ShaleState = "RUNNING")`);
-      say(`try: SHALE_TEMPORAL_ADDRESS=${server.address} bin/shale list --team demo`);
+      say('in another shell (bin/shale and the temporal CLI both read TEMPORAL_ADDRESS):');
+      say(`  export TEMPORAL_ADDRESS=${server.address}`);
+      say(`  export PATH="${ROOT}bin:${temporalDir}:$PATH"`);
+      say('  shale list --team demo');
+      say('  temporal workflow list --query \'ShaleTeam = "demo"\'');
       say('Ctrl-C stops it.');
-      await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+      process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+      await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()).once('SIGTERM', () => resolve()));
     }
   } finally {
-    await stopAll();
+    await teardown.run();
   }
 }
 
@@ -221,7 +283,8 @@ async function watch(
 main().then(
   () => process.exit(0),
   (err) => {
-    console.error(`demo failed: ${err instanceof Error ? err.stack : err}`);
+    // A refusal or a known start-up failure is one line; anything else keeps its stack for a bug report.
+    console.error(`demo failed: ${err instanceof DemoRunningError ? err.message : err instanceof Error ? err.stack : err}`);
     process.exit(1);
   },
 );

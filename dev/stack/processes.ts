@@ -8,8 +8,14 @@ export async function spawnServer(label: string, command: string, args: string[]
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr = (stderr + chunk).slice(-4000)));
   const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`${label} exited (${code}): ${stderr}`))));
-  await Promise.race([waitForPort(port, 60_000), exited]);
   exited.catch(() => undefined);
+  try {
+    await Promise.race([waitForPort(port, 60_000), exited]);
+  } catch (err) {
+    // A server that never listened must not outlive the attempt (e.g. one still starting after the timeout).
+    await stopProcess(child, 2_000);
+    throw err;
+  }
   return child;
 }
 
