@@ -48,6 +48,8 @@ test: lint-shell deps build tools browser check
 	npx vitest run
 	# The quick bench, so the harness cannot rot: it fails if a figure is not produced (not on the values).
 	npx tsx bench/main.ts --quick --check
+	# 1,000 submits through the HTTP API from 20 clients: one job and one Livy batch per key (fails on any violation).
+	npx tsx bench/apiSubmits.ts --check
 
 bench: deps build tools
 	npx tsx bench/main.ts $(if $(QUICK),--quick,)
