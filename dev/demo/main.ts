@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { mkdir, open, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { dirname } from 'node:path';
+import { dirname, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify as toYaml } from 'yaml';
 import { formatDuration, isTerminalJobState, type JobStatus } from '../../contract';
@@ -210,7 +210,7 @@ async function runDemo(started: number, runDir: string, teardown: Teardown, onSi
       ]),
     ]));
     say('');
-    say(`demo finished in ${formatDuration((Date.now() - started) / 1000)}; the worker's log is in .run/demo/worker.log`);
+    say(`demo finished in ${formatDuration((Date.now() - started) / 1000)}; the worker's log is in ${relative(process.cwd(), `${runDir}/worker.log`)}`);
     // A scene that ended otherwise than it shows is a broken demo: say so and exit non-zero.
     const wrong = [...finals.values()].filter((s) => s.state !== (ids.get(s.jobId)!.cancelWhenRunning ? 'CANCELLED' : 'SUCCEEDED'));
     if (wrong.length) throw new Error(`scenes that did not end as shown: ${wrong.map((s) => `${s.name} ${s.state} (${s.lastError?.message ?? 'no error'})`).join('; ')}`);
