@@ -25,13 +25,13 @@ const staticPrincipal = z
     /** Hex SHA-256 of the token: the file holds no secret. */
     tokenSha256: z.string().regex(/^[0-9a-f]{64}$/, '64 lowercase hex digits (sha256 of the token)').optional(),
     /** The environment variable holding the token. */
-    tokenEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
+    tokenFromEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
     /** A file holding the token (e.g. a mounted secret); surrounding whitespace is ignored. */
-    tokenFile: z.string().min(1).optional(),
+    tokenFromFile: z.string().min(1).optional(),
     rateLimit: rateLimit.optional(),
   })
-  .refine((p) => [p.tokenSha256, p.tokenEnv, p.tokenFile].filter((v) => v !== undefined).length === 1, {
-    message: 'exactly one of tokenSha256, tokenEnv, tokenFile',
+  .refine((p) => [p.tokenSha256, p.tokenFromEnv, p.tokenFromFile].filter((v) => v !== undefined).length === 1, {
+    message: 'exactly one of tokenSha256, tokenFromEnv, tokenFromFile',
   });
 
 const jwtSettings = z

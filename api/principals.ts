@@ -55,18 +55,18 @@ async function staticEntries(config: ApiConfig, env: NodeJS.ProcessEnv): Promise
       let hash: Buffer;
       const field = `api.principals.${i}`;
       if (p.tokenSha256) hash = Buffer.from(p.tokenSha256, 'hex');
-      else if (p.tokenEnv) {
-        const value = env[p.tokenEnv];
-        if (!value) throw new ApiConfigError('environment', [{ field: `${field}.tokenEnv`, message: `environment variable ${p.tokenEnv} is not set` }]);
+      else if (p.tokenFromEnv) {
+        const value = env[p.tokenFromEnv];
+        if (!value) throw new ApiConfigError('environment', [{ field: `${field}.tokenFromEnv`, message: `environment variable ${p.tokenFromEnv} is not set` }]);
         hash = sha256(value);
       } else {
         let value: string;
         try {
-          value = (await readFile(p.tokenFile!, 'utf8')).trim();
+          value = (await readFile(p.tokenFromFile!, 'utf8')).trim();
         } catch (err) {
-          throw new ApiConfigError('config', [{ field: `${field}.tokenFile`, message: `cannot read ${p.tokenFile}: ${(err as NodeJS.ErrnoException).code ?? 'error'}` }]);
+          throw new ApiConfigError('config', [{ field: `${field}.tokenFromFile`, message: `cannot read ${p.tokenFromFile}: ${(err as NodeJS.ErrnoException).code ?? 'error'}` }]);
         }
-        if (!value) throw new ApiConfigError('config', [{ field: `${field}.tokenFile`, message: `${p.tokenFile} is empty` }]);
+        if (!value) throw new ApiConfigError('config', [{ field: `${field}.tokenFromFile`, message: `${p.tokenFromFile} is empty` }]);
         hash = sha256(value);
       }
       return {

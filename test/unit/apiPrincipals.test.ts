@@ -32,8 +32,8 @@ function config(input: ApiConfigInput) {
 
 describe('api config', () => {
   it('wants exactly one token source per principal, and unique names', () => {
-    expect(() => config({ principals: [{ name: 'a', teams: ['t1'], roles: ['read'] }] })).toThrow(/exactly one of tokenSha256, tokenEnv, tokenFile/);
-    expect(() => config({ principals: [{ name: 'a', teams: ['t1'], roles: ['read'], tokenSha256: sha('x'), tokenEnv: 'X' }] })).toThrow(ApiConfigError);
+    expect(() => config({ principals: [{ name: 'a', teams: ['t1'], roles: ['read'] }] })).toThrow(/exactly one of tokenSha256, tokenFromEnv, tokenFromFile/);
+    expect(() => config({ principals: [{ name: 'a', teams: ['t1'], roles: ['read'], tokenSha256: sha('x'), tokenFromEnv: 'X' }] })).toThrow(ApiConfigError);
     const twice = { name: 'a', teams: ['t1'], roles: ['read' as const], tokenSha256: sha('x') };
     expect(() => config({ principals: [twice, twice] })).toThrow(/principal a appears twice/);
   });
@@ -57,8 +57,8 @@ describe('static tokens', () => {
       config({
         principals: [
           { name: 'hashed', teams: ['t1'], roles: ['read'], tokenSha256: sha('hash-secret') },
-          { name: 'from-env', teams: ['t2', 't3'], roles: ['submit'], tokenEnv: 'SHALE_TEST_TOKEN' },
-          { name: 'from-file', teams: ['*'], roles: ['admin'], tokenFile: file },
+          { name: 'from-env', teams: ['t2', 't3'], roles: ['submit'], tokenFromEnv: 'SHALE_TEST_TOKEN' },
+          { name: 'from-file', teams: ['*'], roles: ['admin'], tokenFromFile: file },
         ],
       }),
       { SHALE_TEST_TOKEN: 'env-secret' },
@@ -78,12 +78,12 @@ describe('static tokens', () => {
   });
 
   it('refuses to start when a token variable is unset or a token file is missing', async () => {
-    await expect(createAuthenticator(config({ principals: [{ name: 'a', teams: ['t1'], roles: ['read'], tokenEnv: 'NOPE' }] }), {})).rejects.toThrow(
-      /api\.principals\.0\.tokenEnv: environment variable NOPE is not set/,
+    await expect(createAuthenticator(config({ principals: [{ name: 'a', teams: ['t1'], roles: ['read'], tokenFromEnv: 'NOPE' }] }), {})).rejects.toThrow(
+      /api\.principals\.0\.tokenFromEnv: environment variable NOPE is not set/,
     );
     await expect(
-      createAuthenticator(config({ principals: [{ name: 'a', teams: ['t1'], roles: ['read'], tokenFile: join(dir, 'missing') }] }), {}),
-    ).rejects.toThrow(/tokenFile: cannot read/);
+      createAuthenticator(config({ principals: [{ name: 'a', teams: ['t1'], roles: ['read'], tokenFromFile: join(dir, 'missing') }] }), {}),
+    ).rejects.toThrow(/tokenFromFile: cannot read/);
   });
 });
 

@@ -173,7 +173,10 @@ function secretsInConfig(value: unknown, path = ''): string[] {
     return Object.entries(value).flatMap(([key, v]) => {
       const here = path ? `${path}.${key}` : key;
       const namesAnEnvVariable = key.endsWith('FromEnv') && typeof v === 'string' && ENV_NAME.test(v);
-      const literal = SECRET_KEY.test(key) && v !== null && v !== undefined && !namesAnEnvVariable;
+      // Not secrets either: a path to a file holding one, a SHA-256 of one (the API's tokens), a yes/no setting.
+      const namesAFile = key.endsWith('FromFile') && typeof v === 'string' && v.startsWith('/');
+      const isAHash = key.endsWith('Sha256') && typeof v === 'string' && /^[0-9a-f]{64}$/.test(v);
+      const literal = SECRET_KEY.test(key) && v !== null && v !== undefined && typeof v !== 'boolean' && !namesAnEnvVariable && !namesAFile && !isAHash;
       return [...(literal ? [`${here}: a literal value under a secret-looking key`] : []), ...secretsInConfig(v, here)];
     });
   }
