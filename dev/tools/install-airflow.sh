@@ -11,7 +11,10 @@ pkg="$root/integrations/airflow"
 lock="$pkg/requirements-test.txt"
 log="$tools/airflow-install.log"
 
-fail() { echo "install-airflow.sh: $1 failed (see $log)" >&2; exit 1; }
+fail() { # step
+  { echo "install-airflow.sh: $1 failed; the end of $log:"; tail -n 5 "$log" | sed 's/^/  /'; echo; } >&2
+  exit 1
+}
 
 pick_python() {
   local candidate
