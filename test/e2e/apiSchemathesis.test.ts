@@ -18,7 +18,7 @@ import { startStack, type E2EStack } from '../support/stack';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Test cases per operation and phase: enough for boundaries and a few random specs, a couple of minutes on 2 cores. */
-const MAX_EXAMPLES = 25;
+const MAX_EXAMPLES = 15;
 /** A fixed seed: a failure found in CI reproduces locally (SHALE_SCHEMATHESIS_SEED picks another). */
 const SEED = process.env.SHALE_SCHEMATHESIS_SEED ?? '20261127';
 
@@ -103,8 +103,9 @@ describe('schemathesis against /openapi.json', () => {
         String(MAX_EXAMPLES),
         '--seed',
         SEED,
+        // One worker: with threads, Python 3.11's ast module trips ("AST constructor recursion depth mismatch" in hypothesis).
         '--workers',
-        '2',
+        '1',
         // A long poll may hold a request for its whole timeout (at most 300 s by the schema).
         '--request-timeout',
         '330',
