@@ -315,10 +315,15 @@ class AsyncShaleClient:
             ),
         )
 
-    async def wait_until_final(self, job_id: str, *, poll_timeout: float = 60) -> JobStatus:
+    async def wait_until_final(self, job_id: str, *, poll_timeout: float = 60, deadline: float | None = None) -> JobStatus:
+        """Long polls until the job ends, or until ``deadline`` (a Unix time, so it survives a
+        trigger moving between triggerers) passes: then the live status is returned."""
         while True:
-            status = await self.wait(job_id, poll_timeout)
-            if is_final(status.get("state", "")):
+            seconds = poll_timeout
+            if deadline is not None:
+                seconds = min(seconds, max(1.0, deadline - time.time()))
+            status = await self.wait(job_id, seconds)
+            if is_final(status.get("state", "")) or (deadline is not None and time.time() >= deadline):
                 return status
 
     async def cancel(self, job_id: str, *, reason: str | None = None, request_id: str | None = None) -> dict[str, Any]:

@@ -59,6 +59,11 @@ shale_retry_deferred = job_dag("shale_retry_deferred", conf=sim_conf(duration_ms
 shale_killable = job_dag("shale_killable", conf=sim_conf(duration_ms=60000, log_lines=60))
 # Outlives the killed worker and the start of its retry (dag.test takes some seconds to start a task).
 shale_reattach = job_dag("shale_reattach", conf=sim_conf(duration_ms=30000, log_lines=30))
+# execution_timeout ends the task while the job runs: the job is cancelled, waited in the worker or deferred.
+shale_timeout = job_dag("shale_timeout", conf=sim_conf(duration_ms=120000), execution_timeout=timedelta(seconds=15))
+shale_timeout_deferred = job_dag(
+    "shale_timeout_deferred", conf=sim_conf(duration_ms=120000), execution_timeout=timedelta(seconds=15), deferrable=True
+)
 shale_failing = job_dag("shale_failing", conf=sim_conf(duration_ms=500, outcome="dead"))
 
 with DAG(dag_id="shale_sensor", schedule=None, start_date=START, catchup=False) as shale_sensor:

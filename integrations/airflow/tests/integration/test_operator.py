@@ -108,6 +108,19 @@ def test_a_task_retried_after_its_job_failed_runs_the_job_again_under_the_same_i
     assert len(stack.livy_posts(job_id)) == 2, "one batch per run"
 
 
+@pytest.mark.parametrize("dag_id", ["shale_timeout", "shale_timeout_deferred"])
+def test_a_task_past_its_execution_timeout_cancels_its_job(dag_id, shale: ShaleClient, capfd):
+    dag_run = run_in_process(getattr(dags_module(), dag_id))
+    out = capfd.readouterr().out
+
+    assert dag_run.state == "failed"
+    job_id = task_xcom(dag_run, "job_id")
+    status = shale.wait_until_final(job_id, poll_timeout=30, deadline=time.monotonic() + 60)
+    assert status["state"] == "CANCELLED", out[-3000:]
+    reason = status["cancel"]["reason"]
+    assert ("exceeded its execution_timeout" if dag_id.endswith("deferred") else "was killed") in reason
+
+
 def test_a_task_killed_with_sigterm_cancels_its_job(shale: ShaleClient):
     child = ChildRun.start("shale_killable", fresh_date())
     try:

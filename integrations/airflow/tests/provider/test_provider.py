@@ -83,7 +83,7 @@ def test_the_trigger_serializes_what_it_needs():
     trigger = ShaleJobTrigger(job_id="j1", shale_conn_id="c", poll_timeout=30, kill_reason="killed")
     path, kwargs = trigger.serialize()
     assert path == "shale_provider.triggers.shale.ShaleJobTrigger"
-    assert kwargs == {"job_id": "j1", "shale_conn_id": "c", "poll_timeout": 30, "kill_reason": "killed"}
+    assert kwargs == {"job_id": "j1", "shale_conn_id": "c", "poll_timeout": 30, "kill_reason": "killed", "deadline": None}
 
 
 def test_the_example_dag_parses():
@@ -145,3 +145,15 @@ def test_killing_a_deferred_task_cancels_its_job_but_a_sensor_leaves_it(monkeypa
     untouched = FakeApi()
     asyncio.run(_trigger_with(untouched, monkeypatch).on_kill())
     assert untouched.requests == []
+
+
+def test_the_trigger_fires_a_timeout_at_its_deadline_with_the_live_status(monkeypatch):
+    import asyncio
+    import time
+
+    from tests.unit.fake_api import FakeApi, ok
+
+    api = FakeApi(ok({"jobId": "j1", "state": "RUNNING"}))
+    (event,) = asyncio.run(_events(_trigger_with(api, monkeypatch, deadline=time.time() - 1)))
+    assert event.payload == {"status": "timeout", "job_id": "j1", "job": {"jobId": "j1", "state": "RUNNING"}}
+    assert api.requests[0].url.params["timeout"] == "1"

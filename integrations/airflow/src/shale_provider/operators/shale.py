@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import Any
@@ -148,15 +149,18 @@ class ShaleOperator(BaseOperator):
         ti.xcom_push(key="job_id", value=self.job_id)
 
         if self.deferrable and not is_final(answer["state"]):
+            # The trigger itself watches execution_timeout (not defer's timeout, which would fail the
+            # task and leave the job running): at the deadline execute_complete cancels the job.
+            deadline = time.time() + self.execution_timeout.total_seconds() if self.execution_timeout else None
             self.defer(
                 trigger=ShaleJobTrigger(
                     job_id=self.job_id,
                     shale_conn_id=self.shale_conn_id,
                     poll_timeout=self.poll_timeout,
                     kill_reason=self._kill_reason,
+                    deadline=deadline,
                 ),
                 method_name="execute_complete",
-                timeout=self.execution_timeout,
             )
 
         streamed = False
@@ -170,6 +174,11 @@ class ShaleOperator(BaseOperator):
     def execute_complete(self, context: Any, event: dict[str, Any]) -> str:
         """Resumes after ShaleJobTrigger fired: prints the job's log, then judges how it ended."""
         self.job_id = event["job_id"]
+        if event.get("status") == "timeout":
+            reason = f"Airflow task {self.task_id} exceeded its execution_timeout ({self.execution_timeout})"
+            with self.hook.get_client() as client:
+                client.cancel(self.job_id, reason=reason)
+            raise AirflowException(f"{reason}; Shale job {self.job_id} was {event['job'].get('state')} and is cancelled")
         if event.get("status") != "final":
             raise AirflowException(f"could not learn how Shale job {self.job_id} ended: {event.get('message')}")
         status: JobStatus = event["job"]
