@@ -5,11 +5,14 @@ database, this folder's dags/ as the DAG folder, no examples. Unit tests never i
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
 _home = Path(tempfile.mkdtemp(prefix="shale-airflow-"))
+atexit.register(shutil.rmtree, _home, ignore_errors=True)
 os.environ.update(
     {
         "AIRFLOW_HOME": str(_home),
