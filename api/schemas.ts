@@ -49,7 +49,7 @@ export const listQuerySchema = z.object({
     .optional(),
   since: z.iso.datetime({ offset: true }).optional(),
   pageSize: z.coerce.number().int().min(1).max(1000).default(50),
-  pageToken: z.string().regex(/^[A-Za-z0-9_-]{1,4096}$/, 'the nextPageToken of an earlier page').optional(),
+  pageToken: z.string().regex(/^[A-Za-z0-9_-]{1,4096}\.[A-Za-z0-9_-]{16}$/, 'the nextPageToken of an earlier page').optional(),
 });
 
 export const jobSummarySchema = z

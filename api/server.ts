@@ -77,7 +77,25 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
 
   const context: ApiContext = { client, config, metrics, authenticator, logger };
 
+  // Which methods each path takes, so a known path asked with another method is a 405 (with Allow), not a 404.
+  const routeTable = new Map<string, { pattern: RegExp; methods: Set<string> }>();
+  app.addHook('onRoute', (route) => {
+    const source = `^${route.url.split('/').map((part) => (part.startsWith(':') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('/')}$`;
+    let entry = routeTable.get(source);
+    if (!entry) routeTable.set(source, (entry = { pattern: new RegExp(source), methods: new Set() }));
+    for (const method of [route.method].flat()) entry.methods.add(method);
+  });
+
   app.addHook('onRequest', async (request) => {
+    if (request.routeOptions.url === undefined) {
+      const path = request.url.split('?')[0]!;
+      const allowed = [...routeTable.values()].find((r) => r.pattern.test(path));
+      if (allowed) {
+        const allow = [...allowed.methods].sort().join(', ');
+        throw new ApiProblem(405, `${request.method} is not allowed on ${path}; allowed: ${allow}`, {}, { allow });
+      }
+      return;
+    }
     const role = request.routeOptions.config.role;
     const needsToken = role !== undefined || (request.routeOptions.url === '/metrics' && config.metricsRequireToken);
     if (!needsToken) return;

@@ -13,6 +13,7 @@ import { InvalidSpecError } from '../../client/errors';
 import { followLog, readLog } from '../../client/logs';
 import type { ShaleClient, Submitted } from '../../client/shaleClient';
 import { mayActOnTeam, type Principal } from '../principals';
+import { wrapPageToken, unwrapPageToken } from '../pageToken';
 import { ApiProblem, problemResponses } from '../problem';
 import {
   auditAnswerSchema,
@@ -33,6 +34,8 @@ import type { ApiContext } from '../server';
 const security = [{ bearer: [] }];
 /** Problems every authenticated route may answer with. */
 const COMMON = [400, 401, 403, 429, 500, 503] as const;
+/** How long one page of the list may take: a visibility store that does not answer is a 503, not a hung request. */
+const LIST_DEADLINE_MS = 10_000;
 
 /** What a submit (or a rerun) reports (ShaleClient's Submitted). */
 type SubmitLike = Pick<Submitted, 'jobId' | 'created' | 'rerun'>;
@@ -151,20 +154,21 @@ export function registerJobRoutes(app: FastifyInstance, context: ApiContext): vo
         throw new ApiProblem(403, `team ${q.team} is not one of principal ${principal.name}'s teams`);
       }
       const labels = q.label === undefined ? [] : Array.isArray(q.label) ? q.label : [q.label];
+      const teams = principal.teams === '*' ? undefined : [...principal.teams];
+      const filter = { team: q.team, state: q.state, cluster: q.cluster, labels, since: q.since ? new Date(q.since) : undefined, teams };
+      // A token pages the query it came from, for the principal it was given to.
+      const binding = JSON.stringify({ ...filter, principal: principal.name, pageSize: q.pageSize });
+      const pageToken = q.pageToken === undefined ? undefined : unwrapPageToken(q.pageToken, binding);
+      if (q.pageToken !== undefined && pageToken === undefined) {
+        throw new ApiProblem(400, 'pageToken is not the nextPageToken of this query (same filters and pageSize)', {
+          errors: [{ field: 'querystring.pageToken', message: 'not a token this query handed out' }],
+        });
+      }
       try {
-        return await client.listPage(
-          {
-            team: q.team,
-            state: q.state,
-            cluster: q.cluster,
-            labels,
-            since: q.since ? new Date(q.since) : undefined,
-            teams: principal.teams === '*' ? undefined : [...principal.teams],
-          },
-          { pageSize: q.pageSize, pageToken: q.pageToken },
-        );
+        const page = await client.temporal.withDeadline(Date.now() + LIST_DEADLINE_MS, () => client.listPage(filter, { pageSize: q.pageSize, pageToken }));
+        return { jobs: page.jobs, ...(page.nextPageToken ? { nextPageToken: wrapPageToken(page.nextPageToken, binding) } : {}) };
       } catch (err) {
-        // A page token Temporal does not accept (INVALID_ARGUMENT).
+        // INVALID_ARGUMENT: a query or token Temporal does not accept.
         if ((err as { code?: unknown }).code === 3) throw new ApiProblem(400, `the list query was refused: ${(err as Error).message}`);
         throw err;
       }
