@@ -1,4 +1,5 @@
 /** `shale worker --config shale.yaml`: runs a worker until SIGTERM/SIGINT, then drains gracefully. */
+import { isUnavailableError, TemporalUnavailableError } from '../client/connectionConfig';
 import { loadWorkerConfig } from './config';
 import { createShaleWorker } from './createWorker';
 import { installWorkerRuntime } from './runtime';
@@ -6,7 +7,11 @@ import { installWorkerRuntime } from './runtime';
 export async function runWorker(configPath: string | undefined): Promise<void> {
   const config = await loadWorkerConfig(configPath);
   installWorkerRuntime({ logLevel: config.worker.logLevel, prometheusBindAddress: config.metrics.prometheusBindAddress });
-  const shale = await createShaleWorker(config);
+  const shale = await createShaleWorker(config).catch((err: unknown) => {
+    // Name the address tried (and where it came from), as every Shale command does.
+    if (isUnavailableError(err)) throw new TemporalUnavailableError(config.temporal.address, "the worker's config and environment", err);
+    throw err;
+  });
   // The Temporal SDK's Runtime handles SIGINT/SIGTERM: it stops polling, lets running tasks finish
   // within shutdownGraceSeconds, and worker.run() resolves.
   console.error(
