@@ -24,7 +24,6 @@ deps: $(NPM_CI_STAMP)
 # directory. Rebuilt when a source it bundles changes; until then bin/shale runs the sources with tsx.
 CLI_SOURCES := $(shell find client contract worker activities api -name "*.ts" 2>/dev/null) dev/build/buildCli.ts
 dist/cli.js: $(NPM_CI_STAMP) $(CLI_SOURCES)
-	@rm -f dist/cli.js dist/cli.js.map dist/cli-chunk-*
 	npm run -s build
 
 build: dist/cli.js
