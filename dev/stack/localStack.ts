@@ -15,7 +15,10 @@
  * (logs go to stderr). It stops everything, leaving no process behind, on SIGTERM, SIGINT, or when
  * its stdin closes (if stdin is a pipe: a parent that dies takes the stack with it).
  *
- *   npx tsx dev/stack/localStack.ts [--team analytics] [--other-team marketing] [--api-port 0] [--rate-limit 600]
+ *   node --import tsx dev/stack/localStack.ts [--team analytics] [--other-team marketing] [--api-port 0] [--rate-limit 600]
+ *
+ * (`npx tsx …` works too, but npx does not pass SIGTERM on to the stack: close its stdin, or signal
+ * the node process itself.)
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { fstatSync } from 'node:fs';
