@@ -389,7 +389,8 @@ async function reportError(err: unknown, json: boolean): Promise<number> {
     return fail(ExitCode.Unavailable, 'Unavailable', err.message, { address: err.address, addressFrom: err.addressFrom });
   }
   const message = err instanceof Error ? err.message : String(err);
-  if (/ConfigError/.test((err as Error)?.name ?? '')) return fail(ExitCode.Usage, 'ConfigError', message);
+  // A worker or API config that is invalid (ConfigError, ApiConfigError) or is not YAML at all.
+  if (/ConfigError|YAMLParseError/.test((err as Error)?.name ?? '')) return fail(ExitCode.Usage, 'ConfigError', message);
   return fail(ExitCode.Unavailable, 'Error', message);
 }
 

@@ -12,6 +12,8 @@ import { main } from '../../client/cli';
 import { ExitCode } from '../../client/exitCodes';
 
 let stderr: string;
+// `shale worker` hands the connection flags to the worker through the environment.
+const savedEnv = { ...process.env };
 
 beforeEach(() => {
   stderr = '';
@@ -24,6 +26,7 @@ beforeEach(() => {
 });
 afterEach(() => {
   vi.restoreAllMocks();
+  process.env = { ...savedEnv };
   process.exitCode = undefined;
 });
 
@@ -68,6 +71,17 @@ describe('shale usage errors exit 2', () => {
     await writeFile(file, JSON.stringify(spec));
     expect(await shale('submit', file)).toBe(ExitCode.Usage);
     expect(stderr).toMatch(message);
+  });
+
+  it('a worker config that is not YAML, or not a valid config, is a usage error', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'shale-usage-'));
+    await writeFile(join(dir, 'broken.yaml'), 'temporal: [unclosed\n');
+    await writeFile(join(dir, 'invalid.yaml'), 'livy: { pollIntervalMs: soon }\n');
+    expect(await shale('worker', '--config', join(dir, 'broken.yaml'))).toBe(ExitCode.Usage);
+    expect(stderr).toMatch(/shale: .*(Flow sequence|unclosed|Missing)/i);
+    stderr = '';
+    expect(await shale('worker', '--config', join(dir, 'invalid.yaml'))).toBe(ExitCode.Usage);
+    expect(stderr).toMatch(/livy\.pollIntervalMs: /);
   });
 
   it('a profile the Temporal config file lacks is a usage error naming it', async () => {
