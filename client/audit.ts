@@ -30,6 +30,7 @@ import {
   type SubmitResult,
   type WaitInput,
 } from '../contract';
+import { CLOSE_AS_CANCELLED_REASON } from '../contract/runActivities';
 
 type History = temporal.api.history.v1.IHistory;
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -373,7 +374,7 @@ class TimelineBuilder {
         case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED: {
           const attrs = event.workflowExecutionCancelRequestedEventAttributes;
           // A run cancelled by signal or Update asks Temporal to cancel itself so that it closes Canceled: not a new request.
-          if (attrs?.externalWorkflowExecution?.runId === runId) break;
+          if (attrs?.cause === CLOSE_AS_CANCELLED_REASON) break;
           const args: CancelArgs = { reason: attrs?.cause || 'workflow cancellation requested', requestedBy: this.recordedCanceller('workflow-cancel') };
           this.cancelRequested(event, 'workflow-cancel', args, attrs?.identity || undefined, add);
           break;

@@ -122,6 +122,15 @@ export interface WaitOptions {
   timeoutMs?: number;
 }
 
+/** How long a run whose job has ended may take to close (a cancelled job's run asks Temporal to close it Canceled). */
+const CLOSING_GRACE_MS = 35_000;
+
+/** A running run whose job has already ended (its ShaleState is final): it is closing. */
+function isClosing(run: WorkflowExecutionDescription): boolean {
+  const state = run.typedSearchAttributes.get(SA.state) as JobState | undefined;
+  return state !== undefined && isTerminalJobState(state);
+}
+
 /** Between re-opened result polls after a transient error: 200 ms doubling to 5 s, jittered. */
 function waitRetryDelayMs(attempt: number): number {
   return Math.round((0.5 + Math.random() / 2) * Math.min(5_000, 200 * 2 ** attempt));
@@ -199,7 +208,7 @@ export class ShaleClient {
     const jobId = key ? jobIdFromKey(spec.team, key) : generatedJobId(spec.team, Date.now(), Math.random);
     const fingerprint = specFingerprint(spec);
     for (let tries = 0; ; tries++) {
-      const latest = key ? await this.describeIfExists(jobId) : undefined;
+      const latest = key ? await this.closedOrRunning(jobId) : undefined;
       if (latest) {
         const memo = (latest.memo ?? {}) as { fingerprint?: string };
         if (memo.fingerprint !== fingerprint) {
@@ -224,7 +233,8 @@ export class ShaleClient {
    * that raced another one attaches to the run that won (`created: false`).
    */
   async rerun(jobId: string, options: { requestedBy?: string } = {}): Promise<Submitted> {
-    const latest = await this.describe(jobId);
+    await this.describe(jobId); // JobNotFoundError
+    const latest = (await this.closedOrRunning(jobId))!;
     const plan = await this.rerunPlan(latest);
     if (!plan) {
       const state = latest.status.name === 'RUNNING' ? ((latest.typedSearchAttributes.get(SA.state) as string | undefined) ?? 'QUEUED') : 'SUCCEEDED';
@@ -239,6 +249,19 @@ export class ShaleClient {
       return { jobId, created: false, rerun: false, spec, runId: now.runId };
     }
     return { jobId, created: started.created, rerun: started.created, spec, runId: started.runId };
+  }
+
+  /**
+   * The job's latest run, once it is either running or closed: a run whose job has ended (its
+   * ShaleState is final) but which is still closing (a cancelled job's run asks Temporal to close it
+   * Canceled) is waited for, briefly, so that a resubmit right after the end sees the end.
+   */
+  private async closedOrRunning(jobId: string): Promise<WorkflowExecutionDescription | undefined> {
+    const latest = await this.describeIfExists(jobId);
+    if (!latest || latest.status.name !== 'RUNNING' || !isClosing(latest)) return latest;
+    const run = this.temporal.workflow.getHandle(jobId, latest.runId, { followRuns: false });
+    await this.temporal.withDeadline(Date.now() + CLOSING_GRACE_MS, () => run.result()).catch(() => undefined);
+    return this.describeIfExists(jobId);
   }
 
   /**
@@ -299,25 +322,27 @@ export class ShaleClient {
 
   /** The job's status: from the running workflow, or its result once it has ended. */
   async status(jobId: string): Promise<JobStatus> {
-    const handle = this.handle(jobId);
     const description = await this.describe(jobId);
-    if (description.status.name === 'RUNNING') {
-      const stateNow = (description.typedSearchAttributes.get(SA.state) as JobState) ?? 'QUEUED';
-      // With no worker polling, a query would only hang: say so instead of showing a QUEUED that nobody picks up.
-      if (!(await this.hasLiveWorker(description))) {
-        return { ...(await this.statusFromDescription(description, stateNow)), note: `${noWorkerPolls(description)}: the job waits until one does` };
-      }
-      try {
-        return await handle.query(statusQuery);
-      } catch (err) {
-        if (err instanceof WorkflowNotFoundError) throw new JobNotFoundError(jobId);
-        if (isTransientError(err)) throw err;
-        // The worker did not answer (it is busy, or just went away): report what the server knows.
-        const reason = err instanceof Error ? err.message : String(err);
-        return { ...(await this.statusFromDescription(description, stateNow)), note: `the status query failed (${reason}); this status is what the server holds` };
-      }
+    if (description.status.name === 'RUNNING') return this.runningStatus(description);
+    return this.finalStatus(this.handle(jobId), description);
+  }
+
+  /** A running run's status: its status query, or, with no worker to answer it, what the server holds and why. */
+  private async runningStatus(description: WorkflowExecutionDescription): Promise<JobStatus> {
+    const stateNow = (description.typedSearchAttributes.get(SA.state) as JobState) ?? 'QUEUED';
+    // With no worker polling, a query would only hang: say so instead of showing a QUEUED that nobody picks up.
+    if (!(await this.hasLiveWorker(description))) {
+      return { ...(await this.statusFromDescription(description, stateNow)), note: `${noWorkerPolls(description)}: the job waits until one does` };
     }
-    return this.finalStatus(handle, description);
+    try {
+      return await this.temporal.workflow.getHandle(description.workflowId, description.runId).query(statusQuery);
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new JobNotFoundError(description.workflowId);
+      if (isTransientError(err)) throw err;
+      // The worker did not answer (it is busy, or just went away): report what the server knows.
+      const reason = err instanceof Error ? err.message : String(err);
+      return { ...(await this.statusFromDescription(description, stateNow)), note: `the status query failed (${reason}); this status is what the server holds` };
+    }
   }
 
   /**
@@ -346,15 +371,29 @@ export class ShaleClient {
       last = fingerprint;
       options.onProgress?.(status);
     };
-    const outcome = this.resultOutcome(jobId, stop.signal).then((status) => ({ status }));
+    const outcome = this.resultOutcome(jobId, stop.signal).then(
+      (status) => ({ status }),
+      (err: unknown) => {
+        // The poll was cut short because the wait is over: not an error.
+        if (stop.signal.aborted) return 'stopped' as const;
+        throw err;
+      },
+    );
     outcome.catch(() => undefined);
     try {
       for (;;) {
         if (!stop.signal.aborted) {
           try {
-            const status = await this.status(jobId);
-            report(status);
-            if (isTerminalJobState(status.state)) return status;
+            // Progress from the running run only: a closed run's final status is the held poll's answer.
+            const run = await this.describe(jobId);
+            const status = run.status.name === 'RUNNING' ? await this.runningStatus(run) : undefined;
+            if (status) report(status);
+            if (status && isTerminalJobState(status.state)) {
+              // The job has ended; its run may still be closing (moments): answer once it has, so a resubmit sees the end.
+              const closed = await Promise.race([outcome, sleep(CLOSING_GRACE_MS).then(() => 'tick' as const), stopped]);
+              if (typeof closed === 'object') report(closed.status);
+              return current ?? status;
+            }
           } catch (err) {
             if (!isTransientError(err)) throw err;
           }

@@ -10,3 +10,4 @@ export * from './sizing';
 export * from './states';
 export * from './status';
 export * from './workflowInput';
+export * from './runActivities';

@@ -13,6 +13,7 @@ import { livyAuthHeader, sizeSettingsOf, temporalConnectionOptions, type WorkerC
 import { livyRequestMetrics } from './runtime';
 import { bundleShaleWorkflows } from './bundleWorkflows';
 import { createLogActivities } from '../activities/logActivities';
+import { createRunActivities } from '../activities/runActivities';
 import { ResourceManagers } from '../activities/yarn/resourceManager';
 import { workerVersioning } from './versioning';
 import { workerLogger } from './runtime';
@@ -95,7 +96,7 @@ export async function createShaleWorker(config: WorkerConfig, options: CreateWor
       (env.SHALE_WORKFLOW_BUNDLE
         ? { codePath: env.SHALE_WORKFLOW_BUNDLE }
         : await bundleShaleWorkflows()),
-    activities: { ...activities, ...createLogActivities({ clusters, livy }) },
+    activities: { ...activities, ...createLogActivities({ clusters, livy }), ...createRunActivities() },
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
     maxCachedWorkflows: config.worker.maxCachedWorkflows,
     maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,

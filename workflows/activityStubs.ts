@@ -8,6 +8,7 @@
  */
 import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
 import type { ShaleActivities } from '../contract';
+import type { RunActivities } from '../contract/runActivities';
 import { NON_RETRYABLE_ACTIVITY_ERRORS } from '../contract/errors';
 
 const waitForCancellation = { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED };
@@ -79,4 +80,11 @@ export const reconciling = proxyActivities<Pick<ShaleActivities, 'reconcileBatch
   summary: 'look a lost batch up by name on Livy and by tag on YARN before giving up on it',
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_ACTIVITY_ERRORS },
+});
+
+/** Calls to Temporal about the run itself (short; Temporal answers or the try is repeated a few times). */
+export const runCalls = proxyActivities<RunActivities>({
+  summary: 'ask Temporal about this run (who cancelled it) or to close it Canceled',
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '1s', maximumInterval: '5s', maximumAttempts: 5 },
 });

@@ -10,7 +10,6 @@ import {
   CancelledFailure,
   condition,
   continueAsNew,
-  getExternalWorkflowHandle,
   isCancellation,
   log,
   ParentClosePolicy,
@@ -40,6 +39,7 @@ import type {
 import { ErrorType } from '../contract/errors';
 import { attemptName } from '../contract/jobId';
 import {
+  CANCEL_LIMITS,
   cancelSignal,
   checkCancelArgs,
   checkNoArgs,
@@ -50,7 +50,7 @@ import {
 } from '../contract/messages';
 import { isTerminalBatchState } from '../contract/states';
 import { attemptsBefore, checkSparkJobInput, DEFAULT_HISTORY_LIMIT, DEFAULT_TRACK_WINDOW_SECONDS } from '../contract/workflowInput';
-import { killing, reconciling, routing, submitting, tracking, validating } from './activityStubs';
+import { killing, reconciling, routing, runCalls, submitting, tracking, validating } from './activityStubs';
 import { backoffSeconds } from './backoff';
 import { raceDeadline, startDeadline, type Deadline } from './deadline';
 import { jobErrorForFinishedBatch, jobErrorFrom } from './failures';
@@ -108,6 +108,8 @@ class SparkJob {
   /** The batch being tracked right now: a cancel kills it at once, without waiting for the wait to unwind. */
   private tracked?: BatchRef;
   private cancelKill?: Promise<KillResult | undefined>;
+  /** Reading who requested a native cancellation (its requester is 'temporal' until then). */
+  private namingCanceller?: Promise<void>;
   /** Temporal's own cancellation of this run has arrived (the UI button, `temporal workflow cancel`, or our own request). */
   private workflowCancelRequested = false;
 
@@ -178,11 +180,12 @@ class SparkJob {
     if (!this.workflowCancelRequested) {
       // Cancelled by signal or Update: the run asks Temporal to cancel itself, since only a run whose
       // cancellation was requested can close Canceled (else it would close Failed).
-      // The request is answered within milliseconds; the bound only keeps a lost one from holding the run open.
+      // (A workflow cannot request its own cancellation: an activity asks Temporal for it.) The request
+      // arrives within moments; the bound only keeps a lost one from holding the run open.
       const info = workflowInfo();
       let arrived = false;
       try {
-        await CancellationScope.nonCancellable(() => getExternalWorkflowHandle(info.workflowId, info.runId).cancel());
+        await CancellationScope.nonCancellable(() => runCalls.requestRunCancellation({ workflowId: info.workflowId, runId: info.runId }));
         arrived = await condition(() => this.workflowCancelRequested, SELF_CANCEL_WAIT);
       } catch (err) {
         arrived = isCancellation(err);
@@ -227,7 +230,24 @@ class SparkJob {
       via: 'workflow-cancel',
       stateAtAcceptance: this.record.state,
     });
+    this.namingCanceller = CancellationScope.nonCancellable(() => this.nameWorkflowCanceller());
     this.killTrackedBatch();
+  }
+
+  /**
+   * A native cancellation names no one to the workflow: the record takes the requester's identity
+   * (and reason) from the run's WorkflowExecutionCancelRequested event, so status and audit name the same canceller.
+   */
+  private async nameWorkflowCanceller(): Promise<void> {
+    const cancel = this.record.status.cancel!;
+    const info = workflowInfo();
+    try {
+      const who = await runCalls.cancelRequester({ workflowId: info.workflowId, runId: info.runId });
+      if (who.identity) cancel.requestedBy = who.identity.slice(0, CANCEL_LIMITS.requestedBy);
+      if (who.reason) cancel.reason = who.reason.slice(0, CANCEL_LIMITS.reason);
+    } catch (err) {
+      log.warn('could not read who cancelled the run', { event: 'job.cancel-requester', jobId: info.workflowId, error: String(err) });
+    }
   }
 
   private cancel(args: CancelArgs, via: CancelVia): CancelAnswer {
@@ -556,6 +576,7 @@ class SparkJob {
 
   /** Runs in a non-cancellable scope: every row of the cancellation table (rule 4). */
   private async cleanUpAfterCancel(): Promise<void> {
+    if (this.namingCanceller) await this.namingCanceller;
     const attempt = this.record.currentAttempt;
     const open = attempt && !attempt.outcome && attempt.cluster !== undefined;
     if (attempt && open) {

@@ -3,6 +3,7 @@
  * native workflow cancellation (the UI button). Each helper returns once the workflow has handled
  * the request, so a test can look at the job right after it.
  */
+import { hostname } from 'node:os';
 import { cancelSignal, requestCancelUpdate, type CancelAnswer, type CancelRequest, type CancelVia } from '../../contract';
 import { waitUntilRequestsHandled } from './history';
 import type { JobHandle } from './jobHarness';
@@ -31,9 +32,15 @@ export async function requestCancel(handle: JobHandle, via: CancelVia, who: Canc
   }
 }
 
-/** What status.cancel must hold after a cancel through `via` (native cancellation carries no who/why). */
+/** The identity the test's Temporal client sends (the SDK's default: pid@host). */
+export const TEST_CLIENT_IDENTITY = `${process.pid}@${hostname()}`;
+
+/**
+ * What status.cancel must hold after a cancel through `via`. Native cancellation carries no who/why
+ * to the workflow: it names the requester's Temporal identity (from the run's history) and a stock reason.
+ */
 export function expectedCancelRecord(via: CancelVia, who: Canceller): Omit<CancelRequest, 'at'> {
   return via === 'workflow-cancel'
-    ? { requestedBy: 'temporal', reason: 'workflow cancellation requested', via }
+    ? { requestedBy: TEST_CLIENT_IDENTITY, reason: 'workflow cancellation requested', via }
     : { requestedBy: who.requestedBy, reason: who.reason, via };
 }

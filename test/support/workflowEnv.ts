@@ -6,6 +6,7 @@ import { inject } from 'vitest';
 import { bundleShaleWorkflows } from '../../worker/bundleWorkflows';
 import type { ShaleActivities } from '../../contract';
 import { registerSearchAttributes } from '../../client/registerSearchAttributes';
+import { createRunActivities } from '../../activities/runActivities';
 
 let runtimeInstalled = false;
 
@@ -96,7 +97,8 @@ export async function fakeWorker(env: TestWorkflowEnvironment, taskQueue: string
     namespace: env.namespace ?? 'default',
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities,
+    // The run activities are the real ones: they talk to the test server like a worker's do.
+    activities: { ...activities, ...createRunActivities() },
     // Fakes advance the server's clock in steps; every heartbeat must reach it at once.
     maxHeartbeatThrottleInterval: 1,
   });

@@ -10,7 +10,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { CancelAnswer, CancelVia, JobState, JobStatus } from '../../contract';
 import { virtualClock } from '../support/fakeActivities';
-import { CANCEL_PATHS, expectedCancelRecord, requestCancel, type Canceller } from '../support/cancelPaths';
+import { CANCEL_PATHS, expectedCancelRecord, requestCancel, TEST_CLIENT_IDENTITY, type Canceller } from '../support/cancelPaths';
 import { activitiesScheduled, EventType } from '../support/history';
 import { batchOf, withJob } from '../support/jobHarness';
 import { timeSkippingEnv } from '../support/workflowEnv';
@@ -29,6 +29,11 @@ const bob: Canceller = { requestedBy: 'bob@analytics', reason: 'duplicate run' }
 /** Longer than any test: the batch stays in its state until the workflow acts. */
 const FOREVER_MS = 1e12;
 const realTime = () => virtualClock(1);
+
+/** A native cancellation is on record at once; its requester's identity follows from the run's history moments later. */
+function cancellerNamed(status: JobStatus): boolean {
+  return status.cancel?.via !== 'workflow-cancel' || status.cancel.requestedBy !== 'temporal';
+}
 
 function expectCancelRecorded(status: JobStatus, via: CancelVia, who: Canceller): void {
   expect(status.cancel).toMatchObject(expectedCancelRecord(via, who));
@@ -65,7 +70,7 @@ describe.each(CANCEL_PATHS)('cancel via %s', (via) => {
       await job.cluster.submitInFlight;
       expectAccepted(await requestCancel(job.handle, via, alice), via, 'SUBMITTING');
 
-      const during = await job.status();
+      const during = await job.waitForStatus(cancellerNamed, 'the canceller named');
       expect(during.state).toBe('SUBMITTING');
       // The request is on record at once, whichever way it came (a status query shows it).
       expectCancelRecorded(during, via, alice);
@@ -99,7 +104,7 @@ describe.each(CANCEL_PATHS)('cancel via %s', (via) => {
       expect(job.cluster.kills).toEqual([a1]);
       expect(status.attempts).toHaveLength(1);
       expect(status.attempts[0]).toMatchObject({ batchState: 'killed', outcome: 'CANCELLED' });
-      expect(status.attempts[0]!.reason).toContain(via === 'workflow-cancel' ? 'temporal' : alice.requestedBy);
+      expect(status.attempts[0]!.reason).toContain(via === 'workflow-cancel' ? TEST_CLIENT_IDENTITY : alice.requestedBy);
       expectCancelRecorded(status, via, alice);
     });
   });
@@ -178,7 +183,7 @@ describe.each(CANCEL_PATHS)('cancel via %s', (via) => {
 });
 
 describe.each(['signal', 'workflow-cancel'] as const)('cancel via %s before any worker took the job', (via) => {
-  it('schedules no activity at all and ends CANCELLED', async () => {
+  it('schedules no job activity (only the calls to Temporal about its own run) and ends CANCELLED', async () => {
     const beforeWorker = async (handle: Parameters<typeof requestCancel>[0]) => {
       if (via === 'signal') await handle.signal('cancel', alice);
       else await handle.cancel();
@@ -187,7 +192,8 @@ describe.each(['signal', 'workflow-cancel'] as const)('cancel via %s before any 
       const status = await job.result();
       expect(status.state).toBe('CANCELLED');
       expectCancelRecorded(status, via, alice);
-      expect(activitiesScheduled(await job.history())).toEqual([]);
+      // A signal's cancel asks Temporal to close the run Canceled; a native one reads who asked for it.
+      expect(activitiesScheduled(await job.history())).toEqual([via === 'signal' ? 'requestRunCancellation' : 'cancelRequester']);
       expect(job.cluster.routes).toEqual([]);
       expect(job.cluster.livyCalls).toEqual([]);
     });
@@ -207,7 +213,7 @@ describe('a second cancel', () => {
         expect(answer).toMatchObject({ accepted: false, state: 'SUBMITTING' });
         expect(answer!.message).toMatch(/already requested/);
       }
-      const during = await job.status();
+      const during = await job.waitForStatus(cancellerNamed, 'the canceller named');
       expect(during.state).toBe('SUBMITTING');
       expectCancelRecorded(during, first, alice);
 
