@@ -59,10 +59,16 @@ export class TemporalUnavailableError extends Error {
   }
 }
 
-/** Errors that mean the server was not reached (as opposed to an answer from it). */
+/**
+ * Whether an error means Temporal was not reached (no answer), as opposed to an answer from it or
+ * one of Shale's own errors (which keep their meaning, e.g. CancelNotConfirmedError's request id).
+ */
 export function isUnavailableError(err: unknown): boolean {
-  const text = err instanceof Error ? `${err.name} ${err.message}` : String(err);
-  return /ServiceError|UNAVAILABLE|ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|Failed to connect|deadline|connect/i.test(text);
+  if (!(err instanceof Error) || !['Error', 'ServiceError', 'TransportError'].includes(err.name)) return false;
+  const code = (err as { code?: unknown }).code ?? (err.cause as { code?: unknown } | undefined)?.code;
+  if (code === 14) return true; // gRPC UNAVAILABLE
+  const text = `${err.message} ${err.cause instanceof Error ? err.cause.message : ''}`;
+  return /\b(UNAVAILABLE|ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ECONNRESET)\b|Failed to connect before the deadline|tcp connect error|Connection dropped/.test(text);
 }
 
 function definedEnv(env: NodeJS.ProcessEnv): Record<string, string> {

@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConnectionConfigError, connectionOptions, describeConnection, loadTemporalConnection } from '../../client/connectionConfig';
+import { ConnectionConfigError, connectionOptions, describeConnection, isUnavailableError, loadTemporalConnection } from '../../client/connectionConfig';
 
 async function tomlFile(text: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'shale-envconfig-'));
@@ -89,5 +89,18 @@ describe('loadTemporalConnection: Temporal connection settings', () => {
     const text = describeConnection(loadTemporalConnection({}, { TEMPORAL_ADDRESS: 'a:1', TEMPORAL_API_KEY: 'very-secret-key' }));
     expect(text).toBe('a:1 (from TEMPORAL_ADDRESS), namespace default, TLS, API key');
     expect(text).not.toContain('very-secret-key');
+  });
+});
+
+describe('isUnavailableError', () => {
+  it("tells an unreached server from an answer and from Shale's own errors", () => {
+    const grpc = Object.assign(new Error('14 UNAVAILABLE: No connection established'), { code: 14 });
+    expect(isUnavailableError(grpc)).toBe(true);
+    expect(isUnavailableError(new Error('Failed to connect before the deadline'))).toBe(true);
+    const serviceError = Object.assign(new Error('unexpected error'), { name: 'ServiceError', cause: grpc });
+    expect(isUnavailableError(serviceError)).toBe(true);
+    expect(isUnavailableError(Object.assign(new Error('5 NOT_FOUND: namespace x not found'), { code: 5 }))).toBe(false);
+    const named = Object.assign(new Error('the cancel was not confirmed (14 UNAVAILABLE)'), { name: 'CancelNotConfirmedError' });
+    expect(isUnavailableError(named)).toBe(false);
   });
 });
