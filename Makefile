@@ -63,7 +63,7 @@ record-histories: deps tools
 
 # The Airflow provider (integrations/airflow): real Airflow from a pinned set, against the local stack.
 airflow-test: deps build tools
-	@venv=$$(bash dev/tools/install-airflow.sh) && cd integrations/airflow && "$$venv/bin/python" -m pytest
+	@venv=$$(bash dev/tools/install-airflow.sh) && cd integrations/airflow && "$$venv/bin/ruff" check && "$$venv/bin/python" -m pytest
 
 demo: deps build tools
 	npx tsx dev/demo/main.ts $(if $(KEEP),--keep,)

@@ -13,7 +13,7 @@ import pytest
 
 from shale_client import ShaleClient
 
-from .dag_runs import ChildRun, fresh_date, run_in_process, task_xcom, dags_module
+from .dag_runs import ChildRun, dags_module, fresh_date, run_in_process, task_xcom
 from .stack import Stack
 
 pytestmark = pytest.mark.usefixtures("airflow_env")

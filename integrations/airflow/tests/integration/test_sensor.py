@@ -8,7 +8,7 @@ import pytest
 
 from shale_client import ShaleClient
 
-from .dag_runs import run_in_process, task_xcom, dags_module
+from .dag_runs import dags_module, run_in_process, task_xcom
 from .stack import Stack
 
 pytestmark = pytest.mark.usefixtures("airflow_env")

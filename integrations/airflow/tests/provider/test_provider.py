@@ -73,7 +73,9 @@ def test_a_run_id_the_header_cannot_carry_is_hashed():
 
 
 def test_operator_fields_build_the_spec():
-    op = ShaleOperator(task_id="t", spec={"name": "n", "team": "a", "size": "LARGE"}, kind="jar", class_name="com.acme.Main", size="SMALL")
+    op = ShaleOperator(
+        task_id="t", spec={"name": "n", "team": "a", "size": "LARGE"}, kind="jar", class_name="com.acme.Main", size="SMALL"
+    )
     assert op.spec == {"name": "n", "team": "a", "size": "SMALL", "kind": "jar", "className": "com.acme.Main"}
     with pytest.raises(ValueError, match="poll_timeout"):
         ShaleOperator(task_id="u", spec={}, poll_timeout=301)
