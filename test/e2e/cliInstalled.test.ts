@@ -110,6 +110,18 @@ describe('the installed shale CLI', () => {
     expect(stack.spark3.requests({ method: 'POST' }).filter((r) => r.batchName?.startsWith(`${jobId}-a`)).length).toBe(3);
   });
 
+  it("reaches Temporal through a profile of Temporal's config file, and --address beats it", async () => {
+    const toml = join(home, 'temporal.toml');
+    await writeFile(toml, ['[profile.dev]', `address = "${stack.address}"`, 'namespace = "default"', '', '[profile.default]', 'address = "127.0.0.1:1"'].join('\n'));
+    const env = { TEMPORAL_CONFIG_FILE: toml, SHALE_TASK_QUEUE: stack.taskQueue };
+    expect(await shale(['--profile', 'dev', 'status', 'no-such-job'], env)).toMatchObject({ code: 4, stderr: 'shale: no job no-such-job\n' });
+    expect(await shale(['status', 'no-such-job'], { ...env, TEMPORAL_PROFILE: 'dev' })).toMatchObject({ code: 4 });
+    expect(await shale(['--address', stack.address, 'status', 'no-such-job'], env)).toMatchObject({ code: 4 }); // the default profile points nowhere
+    const unknown = await shale(['--profile', 'prod', 'status', 'no-such-job'], env);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/cannot use Temporal profile prod from .*temporal\.toml/);
+  });
+
   it("says which address it could not reach, and where that address came from (exit 10)", async () => {
     const result = await shale(['status', 'some-job'], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
     expect(result.code).toBe(10);
