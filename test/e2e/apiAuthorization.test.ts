@@ -3,13 +3,19 @@
  * /openapi.json is classified below (an operation the table does not know fails the test, so a new
  * endpoint cannot slip past), and each protected one is tried with no token, three malformed
  * Authorization headers, a well-formed token nobody holds, another team's all-roles token and a
- * same-team token lacking the operation's role: each must be denied (401, 404 for another team's
- * job, 403 otherwise) with a problem+json saying why, and nothing may change — no job started,
+ * same-team token lacking the operation's role, and the same through JWTs (signed by a key the JWKS
+ * does not hold, expired, for another audience, another team's, without the role): each must be
+ * denied (401, 404 for another team's job, 403 otherwise) with a problem+json saying why, and
+ * nothing may change — no job started,
  * cancelled or rerun, checked in Temporal and in the Livy simulators' request logs. Then each
  * operation is allowed with a token holding exactly its role, so the matrix is not vacuous.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ROLES, type Role } from '../../api/config';
 import { attemptName, jobIdFromKey } from '../../contract';
@@ -101,6 +107,46 @@ const PRINCIPALS: TestPrincipal[] = [
   { name: 'authz-admin', teams: [TEAM], roles: ['admin'] },
 ];
 
+const JWT_ISSUER = 'https://idp.authz.test';
+const JWT_AUDIENCE = 'shale-authz';
+
+interface JwtOptions {
+  key?: CryptoKey;
+  audience?: string;
+  /** Seconds since the epoch; default five minutes from now. */
+  expiresAt?: number;
+}
+
+/** Signs a JWT the way an identity provider would for the API (api/config.ts `jwt`: shale_teams, shale_roles). */
+function signJwt(key: CryptoKey, claims: { sub: string; teams: string[]; roles: string[] }, options: JwtOptions = {}): Promise<string> {
+  return new SignJWT({ sub: claims.sub, shale_teams: claims.teams, shale_roles: claims.roles })
+    .setProtectedHeader({ alg: 'ES256', kid: 'authz-k1' })
+    .setIssuer(JWT_ISSUER)
+    .setAudience(options.audience ?? JWT_AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime(options.expiresAt ?? Math.floor(Date.now() / 1000) + 300)
+    .sign(options.key ?? key);
+}
+
+/**
+ * The JWTs the matrix sends, by name, next to the static tokens: ones no principal may use, and
+ * well-signed ones of another team or without a role (`jwt-all-but-<role>`), plus one per role for
+ * the allowed cases.
+ */
+async function jwtCredentials(signingKey: CryptoKey): Promise<Record<string, string>> {
+  const stranger = (await generateKeyPair('ES256')).privateKey;
+  const allRoles = { sub: 'authz-jwt', teams: [TEAM], roles: [...WORKING_ROLES] };
+  const out: Record<string, string> = {
+    'jwt-stranger-key': await signJwt(signingKey, allRoles, { key: stranger }),
+    'jwt-expired': await signJwt(signingKey, allRoles, { expiresAt: Math.floor(Date.now() / 1000) - 3600 }),
+    'jwt-other-audience': await signJwt(signingKey, allRoles, { audience: 'someone-else' }),
+    'jwt-rival-admin': await signJwt(signingKey, { sub: 'rival-jwt', teams: [RIVAL_TEAM], roles: ['admin'] }),
+  };
+  for (const role of ROLES) out[`jwt-all-but-${role}`] = await signJwt(signingKey, { sub: `authz-jwt-no-${role}`, teams: [TEAM], roles: WORKING_ROLES.filter((r) => r !== role) });
+  for (const role of WORKING_ROLES) out[`jwt-only-${role}`] = await signJwt(signingKey, { sub: `authz-jwt-${role}`, teams: [TEAM], roles: [role] });
+  return out;
+}
+
 interface Credential {
   label: string;
   /** The Authorization header, or undefined for none. */
@@ -119,6 +165,11 @@ const CREDENTIALS: Credential[] = [
   unauthenticated('a well-formed token nobody holds', () => `Bearer shale-test-${randomBytes(24).toString('hex')}`),
   { label: "another team's admin token", header: (_, t) => `Bearer ${t['rival-admin']}`, want: (op) => (op.jobScoped ? 404 : 403) },
   { label: 'a same-team token without the role', header: (op, t) => `Bearer ${t[`all-but-${op.role}`]}`, want: () => 403 },
+  { label: 'a JWT signed by a key the JWKS does not hold', header: (_, t) => `Bearer ${t['jwt-stranger-key']}`, want: () => 401 },
+  { label: 'an expired JWT', header: (_, t) => `Bearer ${t['jwt-expired']}`, want: () => 401 },
+  { label: 'a JWT for another audience', header: (_, t) => `Bearer ${t['jwt-other-audience']}`, want: () => 401 },
+  { label: "another team's admin JWT", header: (_, t) => `Bearer ${t['jwt-rival-admin']}`, want: (op) => (op.jobScoped ? 404 : 403) },
+  { label: 'a same-team JWT without the role', header: (op, t) => `Bearer ${t[`jwt-all-but-${op.role}`]}`, want: () => 403 },
 ];
 
 interface Answer {
@@ -179,6 +230,9 @@ async function workflowExists(stack: E2EStack, jobId: string): Promise<boolean> 
 describe('HTTP API authorization matrix', () => {
   let stack: E2EStack;
   let api: ApiUnderTest;
+  let jwksDir: string;
+  /** The static principals' tokens and the JWTs, by name. */
+  let tokens: Record<string, string>;
   let operations: string[];
   const jobs: Record<Exclude<Target, 'none'>, string> = { running: '', failed: '' };
   const runIds: Record<string, string> = {};
@@ -188,7 +242,12 @@ describe('HTTP API authorization matrix', () => {
 
   beforeAll(async () => {
     stack = await startStack('api-authz');
-    api = await startTestApi(stack, PRINCIPALS);
+    const signing = await generateKeyPair('ES256');
+    jwksDir = await mkdtemp(join(tmpdir(), 'shale-authz-jwks-'));
+    const jwksFile = join(jwksDir, 'jwks.json');
+    await writeFile(jwksFile, JSON.stringify({ keys: [{ ...(await exportJWK(signing.publicKey)), kid: 'authz-k1', alg: 'ES256', use: 'sig' }] }));
+    api = await startTestApi(stack, PRINCIPALS, { jwt: { issuer: JWT_ISSUER, audience: JWT_AUDIENCE, jwksFile } });
+    tokens = { ...api.tokens, ...(await jwtCredentials(signing.privateKey)) };
     // Runs until it is cancelled (ten minutes on the simulator).
     const running = await stack.client.submit(spec('authz-running', { 'shale.sim.durationMs': '600000' }), { idempotencyKey: `running-${Date.now()}`, requestedBy: 'fixture' });
     const failed = await stack.client.submit(
@@ -213,6 +272,7 @@ describe('HTTP API authorization matrix', () => {
   afterAll(async () => {
     await api?.close();
     await stack?.teardown();
+    if (jwksDir) await rm(jwksDir, { recursive: true, force: true });
   });
 
   it('knows every operation /openapi.json documents, and documents every one it knows', () => {
@@ -228,7 +288,7 @@ describe('HTTP API authorization matrix', () => {
       for (const credential of CREDENTIALS) {
         const fresh = `authz-denied-${randomBytes(6).toString('hex')}`;
         const jobId = op.target === 'none' ? '' : jobs[op.target];
-        const header = credential.header(op, api.tokens);
+        const header = credential.header(op, tokens);
         const answer = await call(api, op.request(jobId, fresh), header);
         tried++;
         if (name === 'POST /v1/jobs') deniedKeys.push(fresh);
@@ -237,16 +297,16 @@ describe('HTTP API authorization matrix', () => {
       }
     }
     // The list must not show another team's jobs either when asked without a team.
-    const rivalList = await call(api, { method: 'GET', path: '/v1/jobs' }, `Bearer ${api.tokens['rival-admin']}`);
+    const rivalList = await call(api, { method: 'GET', path: '/v1/jobs' }, `Bearer ${tokens['rival-admin']}`);
     const leaked = ((rivalList.body?.jobs ?? []) as { team?: string }[]).filter((j) => j.team !== RIVAL_TEAM);
     if (rivalList.status !== 200 || leaked.length) failures.push(`GET /v1/jobs with another team's token: ${rivalList.status}, lists ${JSON.stringify(leaked)}`);
     // An unknown job and another team's job must look the same.
-    const unknown = await call(api, { method: 'GET', path: '/v1/jobs/authz-no-such-job' }, `Bearer ${api.tokens['rival-admin']}`);
-    const hidden = await call(api, { method: 'GET', path: `/v1/jobs/${jobs.running}` }, `Bearer ${api.tokens['rival-admin']}`);
+    const unknown = await call(api, { method: 'GET', path: '/v1/jobs/authz-no-such-job' }, `Bearer ${tokens['rival-admin']}`);
+    const hidden = await call(api, { method: 'GET', path: `/v1/jobs/${jobs.running}` }, `Bearer ${tokens['rival-admin']}`);
     if (hidden.body?.type !== unknown.body?.type || hidden.body?.title !== unknown.body?.title) {
       failures.push(`another team's job answers ${JSON.stringify(hidden.body)}, an unknown job ${JSON.stringify(unknown.body)}`);
     }
-    console.log(`authorization matrix: ${tried} denied requests over ${protectedOps.length} protected operations × ${CREDENTIALS.length} credentials`);
+    console.log(`authorization matrix: ${tried} denied requests (${protectedOps.length} protected operations × ${CREDENTIALS.length} credentials)`);
     expect(failures).toEqual([]);
 
     // Nothing changed: no batch submitted or deleted, both jobs as they were, no job for any denied submit.
@@ -263,24 +323,30 @@ describe('HTTP API authorization matrix', () => {
     expect(started, 'denied submits that started a job').toEqual([]);
   }, 180_000);
 
-  it('allows each operation with a token holding exactly its role (and the public ones without a token)', async () => {
+  it('allows each operation with a token, and a JWT, holding exactly its role (and the public ones without a token)', async () => {
     const failures: string[] = [];
     // Reads first, then the changes: the cancels last, so the reads still see a running job.
     const order = (op: Operation) => (op.role === 'cancel' ? 2 : op.role === 'submit' ? 1 : 0);
     const all = Object.entries({ ...OPERATIONS, ...UNDOCUMENTED }).sort(([, a], [, b]) => order(a) - order(b));
     const submittedKeys: string[] = [];
+    let allowed = 0;
     for (const [name, op] of all) {
-      const fresh = `authz-allowed-${randomBytes(6).toString('hex')}`;
-      const jobId = op.target === 'none' ? '' : jobs[op.target];
-      const header = op.role === 'public' ? undefined : `Bearer ${api.tokens[`only-${op.role === 'admin' ? 'admin' : op.role}`] ?? api.tokens['authz-admin']}`;
-      const answer = await call(api, op.request(jobId, fresh), header, op.stream);
-      if (name === 'POST /v1/jobs') submittedKeys.push(fresh);
-      if (answer.status !== op.allowed) failures.push(`${name} as ${op.role === 'public' ? 'nobody' : `only-${op.role}`}: ${answer.status} (want ${op.allowed}) ${JSON.stringify(answer.body)}`);
-      else if (op.stream && !answer.contentType.startsWith('text/event-stream')) failures.push(`${name}: content-type ${answer.contentType}`);
+      // A rerun runs the failed job again once; a second one would find it running (409).
+      const holders = op.role === 'public' ? [undefined] : name === 'POST /v1/jobs/{jobId}/rerun' ? [`only-${op.role}`] : [`only-${op.role}`, `jwt-only-${op.role}`];
+      for (const holder of holders) {
+        const fresh = `authz-allowed-${randomBytes(6).toString('hex')}`;
+        const jobId = op.target === 'none' ? '' : jobs[op.target];
+        const answer = await call(api, op.request(jobId, fresh), holder === undefined ? undefined : `Bearer ${tokens[holder]}`, op.stream);
+        allowed++;
+        if (name === 'POST /v1/jobs') submittedKeys.push(fresh);
+        if (answer.status !== op.allowed) failures.push(`${name} as ${holder ?? 'nobody'}: ${answer.status} (want ${op.allowed}) ${JSON.stringify(answer.body)}`);
+        else if (op.stream && !answer.contentType.startsWith('text/event-stream')) failures.push(`${name} as ${holder ?? 'nobody'}: content-type ${answer.contentType}`);
+      }
     }
+    console.log(`authorization matrix: ${allowed} allowed requests over ${all.length} operations`);
     expect(failures).toEqual([]);
     // And the allowed changes happened: the submit's job, the rerun's new run (its attempt 2), the cancel's DELETE.
-    expect(await workflowExists(stack, jobIdFromKey(TEAM, submittedKeys[0]!))).toBe(true);
+    for (const key of submittedKeys) expect(await workflowExists(stack, jobIdFromKey(TEAM, key)), key).toBe(true);
     await vi.waitFor(
       () => {
         const posts = batchRequests('POST').map((r) => r.batchName);
