@@ -214,7 +214,12 @@ export function createActivities(deps: ActivityDeps): ShaleActivities {
         const best = healthy[0];
         if (best) {
           const why = healthy.length > 1 ? `least loaded of ${healthy.length} healthy` : 'the only healthy match';
-          return { cluster: best.c.id, livyUrl: best.c.livyUrl, reason: `${group.label}: ${best.c.id}, ${why}` };
+          return {
+            cluster: best.c.id,
+            ...(best.c.name ? { clusterName: best.c.name } : {}),
+            livyUrl: best.c.livyUrl,
+            reason: `${group.label}: ${best.c.id}${best.c.name ? ` (${best.c.name})` : ''}, ${why}`,
+          };
         }
         unhealthy.push(...checked.map((x) => `${x.c.id}: ${x.h.detail}`));
       }

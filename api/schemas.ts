@@ -59,6 +59,7 @@ export const jobSummarySchema = z
     team: z.string().optional(),
     state: z.string().optional(),
     cluster: z.string().optional(),
+    clusterName: z.string().optional(),
     attempt: z.number().optional(),
     requestedBy: z.string().optional(),
     startedAt: z.string().optional(),

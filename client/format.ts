@@ -3,6 +3,12 @@ import { formatDuration, type JobStatus } from '../contract';
 import type { AuditEntry } from './audit';
 import type { JobSummary } from './shaleClient';
 
+/** A cluster as people know it: `j-2AXXXXXXGAPLF (analytics-prod)`, or the id alone without an EMR name. */
+export function clusterLabel(id: string | undefined, name: string | undefined): string {
+  if (!id) return '';
+  return name ? `${id} (${name})` : id;
+}
+
 function since(startIso: string | undefined, endIso?: string): string {
   if (!startIso) return '';
   const end = endIso ? Date.parse(endIso) : Date.now();
@@ -29,7 +35,7 @@ export function formatStatus(status: JobStatus): string {
       ['ATTEMPT', 'CLUSTER', 'BATCH', 'LIVY STATE', 'OUTCOME', 'TOOK', 'REASON'],
       ...status.attempts.map((a) => [
         String(a.n),
-        a.cluster ?? '',
+        clusterLabel(a.cluster, a.clusterName),
         a.batchId === undefined ? a.batchName : `${a.batchId} ${a.batchName}`,
         a.batchState ?? '',
         a.outcome ?? '',
@@ -48,7 +54,7 @@ export function formatStatus(status: JobStatus): string {
 export function formatProgress(status: JobStatus): string {
   const a = status.attempts.at(-1);
   const parts = [new Date().toISOString().slice(11, 19), status.jobId, status.state];
-  if (a) parts.push(`attempt ${a.n}`, a.cluster ?? '', a.batchState ? `livy:${a.batchState}` : '');
+  if (a) parts.push(`attempt ${a.n}`, clusterLabel(a.cluster, a.clusterName), a.batchState ? `livy:${a.batchState}` : '');
   parts.push(since(status.createdAt, status.finishedAt));
   if (a?.sparkUiUrl && !status.finishedAt) parts.push(a.sparkUiUrl);
   return parts.filter(Boolean).join('  ');
@@ -58,7 +64,7 @@ export function formatList(jobs: JobSummary[]): string {
   if (jobs.length === 0) return 'no jobs';
   return table([
     ['JOB', 'TEAM', 'NAME', 'STATE', 'ATTEMPT', 'CLUSTER', 'STARTED'],
-    ...jobs.map((j) => [j.jobId, j.team ?? '', j.name ?? '', j.state ?? '', String(j.attempt ?? ''), j.cluster ?? '', j.startedAt ?? '']),
+    ...jobs.map((j) => [j.jobId, j.team ?? '', j.name ?? '', j.state ?? '', String(j.attempt ?? ''), clusterLabel(j.cluster, j.clusterName), j.startedAt ?? '']),
   ]);
 }
 

@@ -29,7 +29,8 @@ export function buildListQuery(filter: ListFilter): string {
     if (!(JOB_STATES as readonly string[]).includes(state)) throw new Error(`state: one of ${JOB_STATES.join(', ')}`);
     clauses.push(`ShaleState = '${state}'`);
   }
-  if (filter.cluster) clauses.push(`ShaleCluster = ${quoted('cluster', filter.cluster)}`);
+  // A cluster is named by its id (j-…) or its EMR name: either matches.
+  if (filter.cluster) clauses.push(`(ShaleCluster = ${quoted('cluster', filter.cluster)} OR ShaleClusterName = ${quoted('cluster', filter.cluster)})`);
   if (filter.name) clauses.push(`ShaleJobName = ${quoted('name', filter.name)}`);
   if (filter.requestedBy) clauses.push(`ShaleRequestedBy = ${quoted('requestedBy', filter.requestedBy)}`);
   for (const label of filter.labels ?? []) {

@@ -87,7 +87,9 @@ export interface JobSummary {
   name?: string;
   team?: string;
   state?: string;
+  /** The current (or last) attempt's cluster id, and its EMR name when it has one. */
   cluster?: string;
+  clusterName?: string;
   attempt?: number;
   requestedBy?: string;
   startedAt?: string;
@@ -603,6 +605,7 @@ export class ShaleClient {
         team: sa.get(SA.team),
         state: sa.get(SA.state),
         cluster: sa.get(SA.cluster),
+        clusterName: sa.get(SA.clusterName),
         attempt: sa.get(SA.attempt),
         requestedBy: sa.get(SA.requestedBy),
         startedAt: wf.startTime.toISOString(),

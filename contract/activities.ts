@@ -10,6 +10,8 @@ import type { JobSpec } from './jobSpec';
 
 export interface ClusterChoice {
   cluster: string;
+  /** The cluster's EMR name, when it has one: recorded on the attempt beside the id. */
+  clusterName?: string;
   /** For the record shown to operators; activities never take it back as an address. */
   livyUrl: string;
   reason: string;

@@ -6,6 +6,8 @@ export const SA = {
   team: defineSearchAttributeKey('ShaleTeam', SearchAttributeType.KEYWORD),
   kind: defineSearchAttributeKey('ShaleKind', SearchAttributeType.KEYWORD),
   cluster: defineSearchAttributeKey('ShaleCluster', SearchAttributeType.KEYWORD),
+  /** The current attempt's cluster's EMR name, beside ShaleCluster (its id): a cluster filter matches either. */
+  clusterName: defineSearchAttributeKey('ShaleClusterName', SearchAttributeType.KEYWORD),
   attempt: defineSearchAttributeKey('ShaleAttempt', SearchAttributeType.INT),
   requestedBy: defineSearchAttributeKey('ShaleRequestedBy', SearchAttributeType.KEYWORD),
   jobName: defineSearchAttributeKey('ShaleJobName', SearchAttributeType.KEYWORD),

@@ -124,7 +124,7 @@ export class JobRecord {
    * Attempt n was routed to a cluster: a new attempt, or the same one routed again after Livy
    * answered for capacity (no batch was made, so the name stays the attempt's).
    */
-  routeAttempt(routed: Pick<AttemptRecord, 'n' | 'batchName' | 'cluster' | 'livyUrl' | 'routeReason'>): void {
+  routeAttempt(routed: Pick<AttemptRecord, 'n' | 'batchName' | 'cluster' | 'clusterName' | 'livyUrl' | 'routeReason'>): void {
     const current = this.currentAttempt;
     if (current?.n === routed.n && !current.outcome) Object.assign(current, routed, { submittedAt: now() });
     else this.status.attempts.push({ ...routed, submittedAt: now() });
@@ -192,7 +192,7 @@ export class JobRecord {
     // The Web UI's "current details": what an operator needs at a glance.
     setCurrentDetails(
       `**${this.status.state}**` +
-        (attempt ? ` — attempt ${attempt.n} on ${attempt.cluster ?? '?'} (batch ${attempt.batchName})` : '') +
+        (attempt ? ` — attempt ${attempt.n} on ${attempt.cluster ?? '?'}${attempt.clusterName ? ` (${attempt.clusterName})` : ''} (batch ${attempt.batchName})` : '') +
         (this.status.lastError ? `\n\nlast error: ${this.status.lastError.type}: ${this.status.lastError.message}` : ''),
     );
     upsertSearchAttributes([
@@ -203,6 +203,7 @@ export class JobRecord {
       ...(Object.keys(this.status.labels).length ? [{ key: SA.labels, value: labelValues(this.status.labels) }] : []),
       ...(this.status.requestedBy ? [{ key: SA.requestedBy, value: this.status.requestedBy }] : []),
       ...(attempt?.cluster ? [{ key: SA.cluster, value: attempt.cluster }] : []),
+      ...(attempt?.clusterName ? [{ key: SA.clusterName, value: attempt.clusterName }] : []),
       ...(attempt ? [{ key: SA.attempt, value: attempt.n }] : []),
     ]);
   }

@@ -350,7 +350,14 @@ class SparkJob {
         if (routed.kind !== 'routed') return routed.result;
         const choice = routed.choice;
         ref = { cluster: choice.cluster, batchName };
-        this.record.routeAttempt({ n, batchName, cluster: choice.cluster, livyUrl: choice.livyUrl, routeReason: choice.reason });
+        this.record.routeAttempt({
+          n,
+          batchName,
+          cluster: choice.cluster,
+          ...(choice.clusterName ? { clusterName: choice.clusterName } : {}),
+          livyUrl: choice.livyUrl,
+          routeReason: choice.reason,
+        });
         this.record.setState('SUBMITTING');
         let raced;
         try {

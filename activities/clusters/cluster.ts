@@ -1,6 +1,8 @@
 /** A place a job can run: an EMR cluster with Livy on its primary node, or a static Livy endpoint. */
 export interface Cluster {
   id: string;
+  /** The EMR cluster's name (shown beside its id, and a `shale list --cluster` filter accepts it); static endpoints have none. */
+  name?: string;
   livyUrl: string;
   /**
    * YARN ResourceManager REST (e.g. http://primary:8088), where a batch Livy has forgotten is found

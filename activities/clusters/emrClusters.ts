@@ -78,6 +78,7 @@ export function toCluster(emr: EmrCluster, allowlist = new UrlAllowlist(), onRef
   const resourceManagerUrl = tags[RM_URL_TAG] ? fromTag(RM_URL_TAG, 'no ResourceManager for this cluster') : dns ? `http://${dns}:8088` : undefined;
   return {
     id,
+    ...(emr.Name ? { name: emr.Name } : {}),
     livyUrl,
     ...(resourceManagerUrl ? { resourceManagerUrl } : {}),
     sparkVersion: sparkVersionOf(emr.ReleaseLabel),
