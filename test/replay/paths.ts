@@ -19,8 +19,17 @@ export const CANCEL_MOMENTS = {
 
 export type CancelMoment = keyof typeof CANCEL_MOMENTS;
 
+/**
+ * Every end closes the workflow the way the job ended (release 0.3.0): SUCCEEDED completes it;
+ * FAILED (retries-exhausted, policy-refused, cluster-lost, …) and TIMED_OUT (run-timeout,
+ * queue-timeout, capacity-queue-timeout) fail it with JobFailed/JobTimedOut; every cancel-* path ends
+ * Canceled (a signal or Update cancel through requestRunCancellation, a native one after
+ * cancelRequester); rerun-after-failure is a new run of a job ID that carries its earlier runs.
+ */
 const CORE_PATHS = {
   success: 'one attempt, SUCCEEDED',
+  'rerun-after-failure':
+    'the same idempotency key after a FAILED end: a new run of the job ID with previousRuns (its attempts numbered on from them), SUCCEEDED',
   'app-failure-retry': 'the app fails (dead), the job backs off and attempt 2 succeeds',
   'retries-exhausted': 'the app fails more often than retry.app allows: FAILED',
   'submit-retried': "the POST's answer is lost: the submit activity is retried and adopts the batch by name",

@@ -459,6 +459,19 @@ describe.concurrent(`record the ${release} corpus (build ${buildId})`, () => {
     expect(recorded['continue-as-new']!.length).toBeGreaterThanOrEqual(2);
   });
 
+  it('rerun-after-failure', async () => {
+    const spec = onCluster('main', 'rerun', { 'shale.sim.outcomes': 'dead,success' }, { retry: { app: 0 } });
+    const key = `recorder-rerun-${Date.now().toString(36)}`;
+    const first = await stack.client.submit(spec, { idempotencyKey: key });
+    expect((await ended(first.jobId)).state).toBe('FAILED');
+    const again = await stack.client.submit(spec, { idempotencyKey: key });
+    expect(again).toMatchObject({ jobId: first.jobId, created: true, rerun: true });
+    const status = await ended(first.jobId);
+    expect(status).toMatchObject({ state: 'SUCCEEDED', run: 2, previousRuns: [{ run: 1, state: 'FAILED', lastAttempt: 1 }], attempts: [{ n: 2 }] });
+    // The rerun's own run (it holds the earlier run in its input); run 1 is the retries-exhausted kind of history.
+    await keep('rerun-after-failure', first.jobId);
+  });
+
   it('run-timeout', async () => {
     const jobId = await submit(onCluster('main', 'too-long', { 'shale.sim.durationMs': FOREVER }, { timeouts: { run: 2 } }));
     const status = await ended(jobId);
