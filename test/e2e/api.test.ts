@@ -33,7 +33,10 @@ describe('submit', () => {
     expect(again.body).toMatchObject({ jobId: first.body.jobId, created: false, rerun: false });
     const status = await h.call('reader', 'GET', `/v1/jobs/${first.body.jobId}`);
     expect(status.status).toBe(200);
-    expect(status.body).toMatchObject({ jobId: first.body.jobId, team: 'e2e', requestedBy: 'e2e-submitter' });
+    expect(status.body).toMatchObject({ jobId: first.body.jobId, team: 'e2e' });
+    // The workflow's status names the requester once it has checked the spec: read it at the end.
+    const ended = await h.call('reader', 'GET', `/v1/jobs/${first.body.jobId}/wait?timeout=60`);
+    expect(ended.body).toMatchObject({ state: 'SUCCEEDED', requestedBy: 'e2e-submitter' });
   });
 
   it('answers 409 naming the differing fields for a reused key with another spec', async () => {
