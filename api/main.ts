@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { Connection } from '@temporalio/client';
 import { pino, type Logger } from 'pino';
 import { parse as parseYaml } from 'yaml';
+import { isUnavailableError, TemporalUnavailableError } from '../client/connectionConfig';
 import { ShaleClient } from '../client/shaleClient';
 import { parseWorkerConfig, temporalConnectionOptions } from '../worker/config';
 import { ApiConfigError, parseApiConfig } from './config';
@@ -33,7 +34,11 @@ export async function startApiFromConfig(
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new ApiConfigError(configPath ?? 'config', [{ field: '(config)', message: 'must be a mapping of settings' }]);
   const apiConfig = parseApiConfig(raw.api, configPath ?? 'config');
   const shared = parseWorkerConfig(raw, env, configPath ?? 'environment');
-  const connection = await Connection.connect(await temporalConnectionOptions(shared, env));
+  const connection = await Connection.connect(await temporalConnectionOptions(shared, env)).catch((err: unknown) => {
+    // Name the address tried (and where it came from), as every Shale command does.
+    if (isUnavailableError(err)) throw new TemporalUnavailableError(shared.temporal.address, "the API's config and environment", err);
+    throw err;
+  });
   const client = await ShaleClient.connect({ connection, namespace: shared.temporal.namespace, taskQueue: shared.temporal.taskQueue, identity: 'shale-api' });
   try {
     const api = await startApi({ client, config: apiConfig, env, logger, ...overrides });
