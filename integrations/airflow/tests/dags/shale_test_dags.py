@@ -71,3 +71,16 @@ with DAG(dag_id="shale_sensor", schedule=None, start_date=START, catchup=False) 
 
 with DAG(dag_id="shale_sensor_deferred", schedule=None, start_date=START, catchup=False) as shale_sensor_deferred:
     ShaleJobSensor(task_id="wait", job_id="{{ dag_run.conf['job_id'] }}", deferrable=True, poll_timeout=5, timeout=120)
+
+# Mapped: one job per map index (the key and the labels carry it).
+with DAG(dag_id="shale_mapped", schedule=None, start_date=START, catchup=False) as shale_mapped:
+    ShaleOperator.partial(
+        task_id="spark",
+        name="shale-mapped",
+        team=TEAM,
+        kind="pyspark",
+        file="s3://shale-test/app.py",
+        conf=sim_conf(duration_ms=1000),
+        retry={"app": 0},
+        poll_timeout=5,
+    ).expand(args=[["--part", "a"], ["--part", "b"]])

@@ -54,6 +54,21 @@ def test_a_dag_runs_its_job_to_success_and_shows_its_log(dag_id, stack: Stack, s
     assert len(stack.livy_posts(job_id)) == 1
 
 
+def test_each_mapped_task_instance_runs_its_own_job(stack: Stack, shale: ShaleClient):
+    dag_run = run_in_process(dags_module().shale_mapped)
+
+    assert dag_run.state == "success"
+    tis = sorted(dag_run.get_task_instances(), key=lambda ti: ti.map_index)
+    assert [ti.map_index for ti in tis] == [0, 1]
+    job_ids = [ti.xcom_pull(task_ids="spark", key="job_id", map_indexes=ti.map_index) for ti in tis]
+    assert len(set(job_ids)) == 2
+    for map_index, job_id in enumerate(job_ids):
+        status = shale.get(job_id)
+        assert status["state"] == "SUCCEEDED"
+        assert status["labels"]["map_index"] == str(map_index)
+        assert len(stack.livy_posts(job_id)) == 1
+
+
 def test_a_failed_job_fails_the_task_with_its_reason(shale: ShaleClient, capfd):
     dag_run = run_in_process(dags_module().shale_failing)
     out = capfd.readouterr().out
