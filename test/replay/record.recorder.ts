@@ -824,7 +824,7 @@ describe.concurrent.each(Object.keys(CANCEL_MOMENTS) as CancelMoment[])('cancel 
     const events = (await history(jobId, on)).events ?? [];
     if (moment === 'batch-ended') {
       expect(status).toMatchObject({ state: 'SUCCEEDED', attempts: [{ outcome: 'SUCCEEDED' }] });
-      expect(status.cancel).toMatchObject(expectedCancelRecord(via, alice));
+      expect(status.cancel).toMatchObject(expectedCancelRecord(via, alice, stack.client.identity));
     } else if (moment === 'twice') {
       expect(status.state).toBe('CANCELLED');
       expect(status.cancel).toMatchObject(expectedCancelRecord('update', alice));
@@ -838,7 +838,7 @@ describe.concurrent.each(Object.keys(CANCEL_MOMENTS) as CancelMoment[])('cancel 
       expect(updates).toBeGreaterThanOrEqual(1);
     } else {
       expect(status.state).toBe('CANCELLED');
-      expect(status.cancel).toMatchObject(expectedCancelRecord(via, alice));
+      expect(status.cancel).toMatchObject(expectedCancelRecord(via, alice, stack.client.identity));
       const posts = sim.requests({ method: 'POST', name: `${jobId}-a1` }).length;
       // A cancel DELETEs only what was POSTed (and is still live).
       expect(sim.requests({ method: 'DELETE', name: `${jobId}-a1` }).length).toBe(moment === 'queued' || moment === 'retrying' ? 0 : posts);

@@ -32,15 +32,15 @@ export async function requestCancel(handle: JobHandle, via: CancelVia, who: Canc
   }
 }
 
-/** The identity the test's Temporal client sends (the SDK's default: pid@host). */
+/** The identity the time-skipping environment's Temporal client sends (the SDK's default: pid@host). */
 export const TEST_CLIENT_IDENTITY = `${process.pid}@${hostname()}`;
 
 /**
  * What status.cancel must hold after a cancel through `via`. Native cancellation carries no who/why
  * to the workflow: it names the requester's Temporal identity (from the run's history) and a stock reason.
  */
-export function expectedCancelRecord(via: CancelVia, who: Canceller): Omit<CancelRequest, 'at'> {
+export function expectedCancelRecord(via: CancelVia, who: Canceller, clientIdentity = TEST_CLIENT_IDENTITY): Omit<CancelRequest, 'at'> {
   return via === 'workflow-cancel'
-    ? { requestedBy: TEST_CLIENT_IDENTITY, reason: 'workflow cancellation requested', via }
+    ? { requestedBy: clientIdentity, reason: 'workflow cancellation requested', via }
     : { requestedBy: who.requestedBy, reason: who.reason, via };
 }
