@@ -71,6 +71,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     // Job IDs are short; long URLs are someone probing.
     routerOptions: { maxParamLength: 200 },
     return503OnClosing: true,
+    // Closing ends open long polls and log streams too (their callers retry), instead of waiting minutes for them.
+    forceCloseConnections: true,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -154,6 +154,28 @@ describe('wait, logs, audit', () => {
     expect((await h.call('reader', 'GET', `/v1/jobs/${jobId}/logs?attempt=7`)).status).toBe(404);
   });
 
+  it('a follow whose caller hangs up stops following (the server ends the stream within one round)', async () => {
+    const jobId = await submit(simSpec('api-follow-gone', { 'shale.sim.durationMs': '600000' }));
+    await statusUntil(jobId, (s) => s.state === 'RUNNING');
+    const followsEnded = async () => {
+      const text = (await h.call('admin', 'GET', '/metrics')).body as string;
+      const line = text.split('\n').find((l) => l.startsWith('shale_api_request_duration_seconds_count{method="GET",route="/v1/jobs/:jobId/logs/follow"'));
+      return line ? Number(line.split(' ').at(-1)) : 0;
+    };
+    const before = await followsEnded();
+    const abort = new AbortController();
+    const response = await fetch(`${h.api.url}/v1/jobs/${jobId}/logs/follow`, { headers: { authorization: `Bearer ${TOKENS.reader}` }, signal: abort.signal });
+    expect(response.status).toBe(200);
+    abort.abort();
+    // The job runs on for ten minutes: only the hang-up can end this follow.
+    const deadline = Date.now() + 15_000;
+    while ((await followsEnded()) === before) {
+      if (Date.now() > deadline) throw new Error('the server still follows the log of a caller that hung up');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect((await h.call('admin', 'DELETE', `/v1/jobs/${jobId}`)).body.accepted).toBe(true);
+  });
+
   it('audit: who submitted it and how it ended', async () => {
     const jobId = await submit(simSpec('api-audit'));
     await finished(jobId);

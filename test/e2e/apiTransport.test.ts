@@ -130,3 +130,19 @@ describe('limits, metrics and the request log', () => {
     expect(all).not.toContain(createHash('sha256').update(TOKENS.reader).digest('hex'));
   });
 });
+
+describe('shutdown', () => {
+  it('closing the API ends an open long poll at once rather than waiting out its timeout', async () => {
+    const started = await api();
+    const submitted = await callApi(started.url, 'submitter', 'POST', '/v1/jobs', { name: 'never-run', team: 'e2e', kind: 'pyspark', file: 's3://b/app.py' });
+    expect(submitted.status).toBe(201);
+    // No worker polls this file's task queue: the job stays QUEUED and the wait would hold for 300 s.
+    const received = new Promise((resolve) => started.app.server.once('request', resolve));
+    const waiting = callApi(started.url, 'reader', 'GET', `/v1/jobs/${submitted.body.jobId}/wait?timeout=300`).catch((err: Error) => err);
+    await received;
+    const closing = Date.now();
+    await started.close();
+    expect(Date.now() - closing).toBeLessThan(5_000);
+    expect(await waiting).toBeInstanceOf(Error);
+  });
+});
