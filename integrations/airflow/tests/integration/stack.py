@@ -103,7 +103,8 @@ def _ready_line(process: subprocess.Popen, lines: queue.Queue[str | None], log_p
 def start(log_path: Path) -> Stack:
     log = open(log_path, "w")  # noqa: SIM115 - kept open for the child's life
     process = subprocess.Popen(
-        ["npx", "tsx", os.environ.get("SHALE_TEST_STACK_SCRIPT", "dev/stack/localStack.ts")],
+        # node --import tsx, not npx: npx does not pass a SIGTERM on to the stack.
+        ["node", "--import", "tsx", os.environ.get("SHALE_TEST_STACK_SCRIPT", "dev/stack/localStack.ts")],
         cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,
     )
     lines: queue.Queue[str | None] = queue.Queue()
