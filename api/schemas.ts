@@ -4,7 +4,7 @@
  * Each response schema that mirrors a TypeScript interface is checked against it at compile time.
  */
 import { z } from 'zod';
-import { JOB_STATES, IDEMPOTENCY_KEY_PATTERN, MAX_JOB_ID_LENGTH } from '../contract';
+import { JOB_STATES, IDEMPOTENCY_KEY_PATTERN, jobSpecSchema, MAX_JOB_ID_LENGTH } from '../contract';
 import { jobStateSchema, type SameType } from '../contract/statusSchema';
 import type { AuditEntry } from '../client/audit';
 import type { LogChunk } from '../client/logs';
@@ -21,6 +21,16 @@ export const idempotencyKeySchema = z
   .string()
   .regex(IDEMPOTENCY_KEY_PATTERN, '1-256 printable ASCII characters, no spaces')
   .describe('The same key (per team) always names the same job: a repeat returns it, or runs it again if it ended FAILED, CANCELLED or TIMED_OUT.');
+
+/**
+ * The body of a submit, as the OpenAPI document describes it: the contract's JobSpec without
+ * `requestedBy`, which the API sets to the principal (a body that sets it is refused). The body is
+ * checked by the contract's own parseJobSpec (its caps, credential checks and messages).
+ */
+const [pysparkSpec, jarSpec, sqlSpec] = jobSpecSchema.options;
+export const submitBodySchema = z
+  .discriminatedUnion('kind', [pysparkSpec.omit({ requestedBy: true }), jarSpec.omit({ requestedBy: true }), sqlSpec.omit({ requestedBy: true })])
+  .meta({ id: 'JobSpec' });
 
 export const submitHeaders = z.looseObject({ 'idempotency-key': idempotencyKeySchema.optional() });
 

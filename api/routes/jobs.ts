@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { validatorCompiler as zodValidatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
-import { JOB_STATES, jobSpecSchema, parseJobSpec, SA, WORKFLOW_TYPE, type JobState } from '../../contract';
+import { JOB_STATES, parseJobSpec, SA, WORKFLOW_TYPE, type JobState } from '../../contract';
 import { jobStatusSchema } from '../../contract/statusSchema';
 import { InvalidSpecError } from '../../client/errors';
 import { followLog, readLog } from '../../client/logs';
@@ -26,6 +26,7 @@ import {
   logChunkSchema,
   logQuerySchema,
   submitAnswerSchema,
+  submitBodySchema,
   submitHeaders,
   waitQuerySchema,
 } from '../schemas';
@@ -89,7 +90,7 @@ export function registerJobRoutes(app: FastifyInstance, context: ApiContext): vo
         tags: ['jobs'],
         security,
         headers: submitHeaders,
-        body: jobSpecSchema,
+        body: submitBodySchema,
         response: { 200: submitAnswerSchema, 201: submitAnswerSchema, ...problemResponses(...COMMON, 409, 413, 415, 422) },
       },
     },

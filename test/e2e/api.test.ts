@@ -121,6 +121,10 @@ describe('service routes', () => {
     expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/v1/jobs', '/v1/jobs/{jobId}', '/v1/jobs/{jobId}/cancel', '/v1/jobs/{jobId}/wait']));
     expect(doc.body.paths['/v1/jobs'].post.responses['201'].content['application/json'].schema).toBeDefined();
     expect(doc.body.components.schemas.JobStatus).toBeDefined();
+    // The documented submit body is the JobSpec without requestedBy (the API sets it to the principal).
+    const body = JSON.stringify(doc.body.components.schemas.JobSpecInput);
+    expect(body).toContain('"className"');
+    expect(body).not.toContain('requestedBy');
     const metrics = await h.call('nobody', 'GET', '/metrics');
     expect(metrics.status).toBe(200);
     expect(metrics.body).toMatch(/shale_api_request_duration_seconds_count\{method="POST",route="\/v1\/jobs",status="201"\} \d+/);
