@@ -125,9 +125,11 @@ describe('service routes', () => {
     const body = JSON.stringify(doc.body.components.schemas.JobSpecInput);
     expect(body).toContain('"className"');
     expect(body).not.toContain('requestedBy');
+    expect((await h.call('reader', 'GET', '/v1/jobs?pageSize=1')).status).toBe(200);
+    expect((await h.call('nobody', 'GET', '/v1/jobs')).status).toBe(401);
     const metrics = await h.call('nobody', 'GET', '/metrics');
     expect(metrics.status).toBe(200);
-    expect(metrics.body).toMatch(/shale_api_request_duration_seconds_count\{method="POST",route="\/v1\/jobs",status="201"\} \d+/);
+    expect(metrics.body).toMatch(/shale_api_request_duration_seconds_count\{method="GET",route="\/v1\/jobs",status="200"\} [1-9]\d*/);
     expect(metrics.body).toMatch(/shale_api_denials_total\{reason="unauthenticated"\} \d+/);
   });
 });
