@@ -66,7 +66,7 @@ describe('HTTPS', () => {
     const dispatcher = new Agent({ connect: { ca: await readFile(certFile, 'utf8') } });
     const answer = await undiciFetch(`${url}/v1/jobs`, { headers: { authorization: `Bearer ${TOKENS.reader}` }, dispatcher });
     expect(answer.status).toBe(200);
-    expect(await answer.json()).toEqual({ jobs: [] });
+    expect(await answer.json()).toMatchObject({ jobs: expect.any(Array) });
     // A client that does not trust the certificate does not get through.
     await expect(undiciFetch(`${url}/healthz`)).rejects.toThrow();
     await dispatcher.close();
