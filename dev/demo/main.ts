@@ -1,8 +1,10 @@
 /**
- * `make demo`: the local stack and a handful of jobs that show Shale's lifecycle — success on
- * Spark 3 and on Spark 2, an app failure retried, a SQL job, a cancellation, and a job whose EMR
- * cluster is terminated mid-run and that finishes on the other one — with live progress and a
- * summary. The clusters are found through a real EMR API (moto). `--keep` leaves the stack up.
+ * `make demo`: the local stack and a handful of jobs that show Shale's lifecycle — success on Spark 3
+ * and on Spark 2, an app failure retried, a SQL job, a cancellation, a job submitted over the HTTP
+ * API (an Idempotency-Key, then one long poll), and a job whose EMR cluster is terminated mid-run and
+ * that finishes on the other one — with live progress and a summary. The clusters are found through
+ * a real EMR API (moto). `--keep` leaves the stack up; `--airflow` also runs an Airflow DAG through
+ * the provider against the demo's API (dev/demo/airflowScene.ts).
  */
 import { spawn } from 'node:child_process';
 import { mkdir, open, writeFile } from 'node:fs/promises';
@@ -10,23 +12,31 @@ import { createServer } from 'node:net';
 import { dirname, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify as toYaml } from 'yaml';
-import { formatDuration, isTerminalJobState, type JobStatus } from '../../contract';
+import { formatDuration, isTerminalJobState, type JobState, type JobStatus } from '../../contract';
 import { table } from '../../client/format';
 import { ShaleClient } from '../../client/shaleClient';
 import { startLivySimulator, type LivySimulator } from '../livy-sim';
 import { startDevServer, type DevServer } from '../stack/devServer';
 import { stopProcess } from '../stack/processes';
 import { resolveTools } from '../stack/tools';
+import { installAirflow, runAirflowDag } from './airflowScene';
 import { acquireDemoLock, DemoRunningError } from './demoLock';
+import { demoApiCredentials, startDemoApi, type DemoApi } from './demoApi';
+import { submitOverHttp, waitOverHttp } from './httpScene';
+import { Narrator } from './narrator';
+import { Teardown } from './teardown';
 import { createCluster, motoEmrClient, terminateCluster } from '../stack/emrClusters';
 import { MOTO_ENV, startMoto, type MotoServer } from '../stack/moto';
 import { freePort } from '../stack/ports';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const keep = process.argv.includes('--keep');
+const airflow = process.argv.includes('--airflow');
+const TEAM = 'demo';
 /** Only the demo's clusters are Shale's (emr.requiredTags). */
 const DEMO_TAG = { 'shale:demo': 'true' };
-const say = (line: string) => process.stdout.write(`${line}\n`);
+const narrator = new Narrator();
+const say = (line: string) => narrator.say(line);
 /** The Web UI's usual port; another one if something else holds it. */
 const UI_PORT = 8233;
 
@@ -39,31 +49,21 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
-/**
- * What the demo started, stopped in reverse order on every way out: the end, an error (start-up
- * included), SIGINT or SIGTERM. Nothing it spawned may outlive it.
- */
-class Teardown {
-  private readonly steps: Array<() => Promise<unknown> | unknown> = [];
-  private running: Promise<void> | undefined;
-
-  add(step: () => Promise<unknown> | unknown): void {
-    this.steps.push(step);
-  }
-
-  run(): Promise<void> {
-    this.running ??= (async () => {
-      for (const step of this.steps.reverse()) await Promise.resolve().then(step).catch((err) => console.error(`demo: while stopping: ${err}`));
-      this.steps.length = 0;
-    })();
-    return this.running;
-  }
-}
-
 interface DemoJob {
   label: string;
   spec: Record<string, unknown>;
   cancelWhenRunning?: boolean;
+}
+
+/** How a scene ended, for the summary and the exit code. */
+interface SceneEnd {
+  name: string;
+  label: string;
+  expected: JobState;
+  /** The job's final status; absent when the scene failed before it had a job. */
+  status?: JobStatus;
+  /** What went wrong beyond the state (a request refused, a repeat that made a second job, Airflow failing). */
+  problem?: string;
 }
 
 const FAILOVER: DemoJob = {
@@ -95,6 +95,14 @@ const JOBS: DemoJob[] = [
   },
 ];
 
+/** Submitted over the HTTP API, beside the scenes above. */
+const HTTP_JOB: DemoJob = {
+  label: 'over HTTP: key, long poll',
+  spec: { name: 'hourly-sessions', kind: 'pyspark', file: 's3://acme-jobs/sessions/hourly.py', args: ['--hour', '2026-11-20T10'], route: { sparkVersion: '3' }, conf: { 'shale.sim.durationMs': '4000' } },
+};
+
+const AIRFLOW_LABEL = 'Airflow DAG, the provider';
+
 async function main(): Promise<void> {
   const started = Date.now();
   const runDir = process.env.SHALE_DEMO_RUN_DIR ?? `${ROOT}.run/demo`;
@@ -115,9 +123,13 @@ async function main(): Promise<void> {
 }
 
 async function runDemo(started: number, runDir: string, teardown: Teardown, onSignal: (signal: NodeJS.Signals) => void): Promise<void> {
+  // Airflow installs (only the first time: minutes) while the stack starts.
+  const airflowVenv = airflow ? installAirflow(ROOT, teardown) : undefined;
+  airflowVenv?.catch(() => undefined); // its failure is the Airflow scene's, reported there
   const uiPort = (await portFree(UI_PORT)) ? UI_PORT : await freePort();
-  say(`starting the local stack: Temporal dev server (UI :${uiPort}), EMR API (moto), two EMR clusters with Livy (simulated), a Shale worker`);
+  say(`starting the local stack: Temporal dev server (UI :${uiPort}), EMR API (moto), two EMR clusters with Livy (simulated), a Shale worker, the HTTP API`);
   if (uiPort !== UI_PORT) say(`(port ${UI_PORT} is taken by another process, so the Web UI is on :${uiPort})`);
+  if (airflow) say('AIRFLOW=1: Airflow 3.3 from .tools/airflow-venv (dev/tools/install-airflow.sh installs it the first time, a few minutes)');
   // Each part is stopped on the way out as soon as it is up, whatever fails next.
   const [serverStarted, motoStarted] = await Promise.allSettled([
     // In memory: each demo starts clean, whatever an earlier version of Shale left behind.
@@ -143,6 +155,7 @@ async function runDemo(started: number, runDir: string, teardown: Teardown, onSi
   };
   const clusterName = (id?: string) => (id && clusters[id]?.name) || id || '';
   const configPath = `${runDir}/shale.yaml`;
+  const apiCredentials = demoApiCredentials(TEAM);
   await writeFile(
     configPath,
     toYaml({
@@ -159,6 +172,7 @@ async function runDemo(started: number, runDir: string, teardown: Teardown, onSi
       },
       livy: { pollIntervalMs: 500, failoverAfterUnreachableSeconds: 10 },
       sqlRunnerUri: 's3://acme-platform/shale/sql_runner.py',
+      api: apiCredentials.configSection, // the token's SHA-256 only
     }),
   );
   // The worker's JSON log (one line per lifecycle event) goes to a file, to keep the demo readable.
@@ -171,19 +185,24 @@ async function runDemo(started: number, runDir: string, teardown: Teardown, onSi
   teardown.add(() => stopProcess(worker, 10_000));
   const client = await ShaleClient.connect({ address: server.address, taskQueue: 'shale', identity: 'demo@shale' });
   teardown.add(() => client.close());
+  // The HTTP API runs in this process (its request log in the run dir), as `shale api` would beside the worker.
+  const api = await startDemoApi(configPath, apiCredentials, `${runDir}/api.log`);
+  teardown.add(() => api.stop());
 
   try {
     const ids = new Map<string, DemoJob>();
     for (const job of JOBS) {
-      const { jobId } = await client.submit({ team: 'demo', ...job.spec });
+      const { jobId } = await client.submit({ team: TEAM, ...job.spec });
       ids.set(jobId, job);
       say(`submitted ${job.spec.name} as ${jobId}: ${job.label}`);
     }
+    const httpScene = (await startHttpScene(api, ids)).finished;
+    const airflowScene = airflowVenv && runAirflowScene(airflowVenv, api, client, `${runDir}/airflow.log`, teardown);
     const finals = await watch(client, ids, clusterName);
 
     say('');
     say('failover: a job whose EMR cluster is terminated while it runs');
-    const { jobId: failoverId } = await client.submit({ team: 'demo', ...FAILOVER.spec });
+    const { jobId: failoverId } = await client.submit({ team: TEAM, ...FAILOVER.spec });
     ids.set(failoverId, FAILOVER);
     say(`submitted ${FAILOVER.spec.name} as ${failoverId}: ${FAILOVER.label}`);
     const failover = await watch(client, new Map([[failoverId, FAILOVER]]), clusterName, async (status) => {
@@ -195,33 +214,56 @@ async function runDemo(started: number, runDir: string, teardown: Teardown, onSi
       return true;
     });
     finals.set(failoverId, failover.get(failoverId)!);
+
+    const ends: SceneEnd[] = [...finals.values()]
+      .filter((s) => ids.get(s.jobId) !== HTTP_JOB)
+      .map((s) => ({ name: s.name, label: ids.get(s.jobId)!.label, expected: ids.get(s.jobId)!.cancelWhenRunning ? 'CANCELLED' : 'SUCCEEDED', status: s }));
+    // The HTTP scene's end is what its caller saw: the long poll's answer.
+    ends.splice(JOBS.length, 0, await httpScene);
+    if (airflowScene) {
+      if (!(await settledYet(airflowScene))) narrator.note('waiting for the Airflow DAG to finish…');
+      ends.push(await airflowScene);
+    }
     say('');
     say(table([
       ['JOB', 'SCENARIO', 'STATE', 'ATTEMPTS', 'CLUSTERS', 'POSTS', 'DELETES', 'TOOK'],
-      ...[...finals.values()].map((s) => [
-        s.name,
-        ids.get(s.jobId)!.label,
-        s.state,
-        s.attempts.map((a) => `${a.n}:${a.outcome ?? '?'}`).join(' '),
-        [...new Set(s.attempts.map((a) => clusterName(a.cluster)))].join(' → '),
-        String(countCalls([spark2, spark3], 'POST', s)),
-        String(countCalls([spark2, spark3], 'DELETE', s)),
-        formatDuration((Date.parse(s.finishedAt ?? s.updatedAt) - Date.parse(s.createdAt)) / 1000),
-      ]),
+      ...ends.map(({ name, label, status: s }) =>
+        s
+          ? [
+              s.name,
+              label,
+              s.state,
+              s.attempts.map((a) => `${a.n}:${a.outcome ?? '?'}`).join(' '),
+              [...new Set(s.attempts.map((a) => clusterName(a.cluster)))].join(' → '),
+              String(countCalls([spark2, spark3], 'POST', s)),
+              String(countCalls([spark2, spark3], 'DELETE', s)),
+              formatDuration((Date.parse(s.finishedAt ?? s.updatedAt) - Date.parse(s.createdAt)) / 1000),
+            ]
+          : [name, label, 'NO JOB', '', '', '', '', ''],
+      ),
     ]));
     say('');
-    say(`demo finished in ${formatDuration((Date.now() - started) / 1000)}; the worker's log is in ${relative(process.cwd(), `${runDir}/worker.log`)}`);
+    const logs = ['worker', 'api', ...(airflowScene ? ['airflow'] : [])].map((name) => relative(process.cwd(), `${runDir}/${name}.log`));
+    say(`demo finished in ${formatDuration((Date.now() - started) / 1000)}; logs: ${logs.join(', ')}`);
     // A scene that ended otherwise than it shows is a broken demo: say so and exit non-zero.
-    const wrong = [...finals.values()].filter((s) => s.state !== (ids.get(s.jobId)!.cancelWhenRunning ? 'CANCELLED' : 'SUCCEEDED'));
-    if (wrong.length) throw new Error(`scenes that did not end as shown: ${wrong.map((s) => `${s.name} ${s.state} (${s.lastError?.message ?? 'no error'})`).join('; ')}`);
+    const wrong = ends.filter((e) => e.problem || e.status?.state !== e.expected);
+    if (wrong.length) {
+      throw new Error(
+        `scenes that did not end as shown: ${wrong.map((e) => `${e.name} ${e.status?.state ?? 'no job'} (${e.problem ?? e.status?.lastError?.message ?? 'no error'})`).join('; ')}`,
+      );
+    }
     if (keep) {
       const temporalDir = dirname(resolveTools().temporal);
       say(`the stack stays up: Web UI ${server.uiUrl}  (filter: ShaleState = "RUNNING")`);
       say('in another shell (bin/shale and the temporal CLI both read TEMPORAL_ADDRESS):');
       say(`  export TEMPORAL_ADDRESS=${server.address}`);
       say(`  export PATH="${ROOT}bin:${temporalDir}:$PATH"`);
-      say('  shale list --team demo');
-      say('  temporal workflow list --query \'ShaleTeam = "demo"\'');
+      say(`  shale list --team ${TEAM}`);
+      say(`  temporal workflow list --query 'ShaleTeam = "${TEAM}"'`);
+      // The token is shown here only, on the operator's own terminal; it dies with the demo.
+      say(`the HTTP API: ${api.url} (principal ${api.principal}, team ${TEAM}; the token below is made for this run only):`);
+      say(`  API=${api.url}; TOKEN=${api.token}`);
+      say(`  curl -sS "$API/v1/jobs?team=${TEAM}" -H "Authorization: Bearer $TOKEN"`);
       say('Ctrl-C stops it.');
       process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
       await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()).once('SIGTERM', () => resolve()));
@@ -229,6 +271,66 @@ async function runDemo(started: number, runDir: string, teardown: Teardown, onSi
   } finally {
     await teardown.run();
   }
+}
+
+/** Whether a promise has settled already (without waiting for it). */
+async function settledYet(promise: Promise<unknown>): Promise<boolean> {
+  const pending = Symbol('pending');
+  return (await Promise.race([promise.then(() => undefined, () => undefined), Promise.resolve(pending)])) !== pending;
+}
+
+/**
+ * Submits the HTTP scene's job (the job joins the live progress) and starts its long poll, which
+ * runs beside the other scenes; `finished` answers with how the scene ended (wrapped, so that
+ * awaiting the submit does not wait for the job too).
+ */
+async function startHttpScene(api: DemoApi, ids: Map<string, DemoJob>): Promise<{ finished: Promise<SceneEnd> }> {
+  const name = String(HTTP_JOB.spec.name);
+  const end = (status?: JobStatus, problem?: string): SceneEnd => ({ name, label: HTTP_JOB.label, expected: 'SUCCEEDED', status, problem });
+  let jobId: string;
+  try {
+    const submitted = await submitOverHttp(api, { team: TEAM, ...HTTP_JOB.spec }, `${name}.2026-11-20T10`);
+    jobId = submitted.jobId;
+    ids.set(jobId, HTTP_JOB);
+    const repeat = submitted.repeatJobId === jobId ? 'the same job' : `ANOTHER job, ${submitted.repeatJobId}`;
+    say(`submitted ${name} as ${jobId}: over HTTP, POST /v1/jobs with an Idempotency-Key answered ${submitted.firstStatus}; sent again, ${submitted.repeatStatus} with ${repeat}`);
+    if (submitted.firstStatus !== 201 || submitted.repeatStatus !== 200 || submitted.repeatJobId !== jobId) {
+      const problem = `a repeated submit answered ${submitted.repeatStatus} with ${repeat}`;
+      return { finished: Promise.resolve(end(undefined, problem)) };
+    }
+  } catch (err) {
+    say(`${name}: the HTTP submit failed: ${(err as Error).message}`);
+    return { finished: Promise.resolve(end(undefined, (err as Error).message)) };
+  }
+  const since = Date.now();
+  const finished = waitOverHttp(api, jobId).then(
+    ({ status, polls }) => {
+      narrator.note(`${name}: ${status.state}: GET /v1/jobs/${jobId}/wait answered after ${formatDuration((Date.now() - since) / 1000)} (${polls} long poll${polls === 1 ? '' : 's'})`);
+      return end(status);
+    },
+    (err: Error) => {
+      narrator.note(`${name}: the long poll failed: ${err.message}`);
+      return end(undefined, err.message);
+    },
+  );
+  return { finished };
+}
+
+/** Runs the Airflow DAG against the demo's API once Airflow is installed; answers with how the scene ended. */
+async function runAirflowScene(venv: Promise<string>, api: DemoApi, client: ShaleClient, logPath: string, teardown: Teardown): Promise<SceneEnd> {
+  const end = (status?: JobStatus, problem?: string): SceneEnd => ({ name: 'airflow-daily-revenue', label: AIRFLOW_LABEL, expected: 'SUCCEEDED', status, problem });
+  say(`Airflow: DAG shale_demo (one deferred ShaleOperator task) runs against ${api.url}; its job's ID comes when the DAG run ends`);
+  let python: string;
+  try {
+    python = await venv;
+  } catch (err) {
+    narrator.note(`Airflow: the install failed: ${(err as Error).message}`);
+    return end(undefined, 'Airflow could not be installed');
+  }
+  const run = await runAirflowDag(ROOT, python, api, logPath, teardown);
+  narrator.note(run.line);
+  const status = run.jobId ? await client.status(run.jobId).catch(() => undefined) : undefined;
+  return end(status, run.ok ? undefined : `run_demo.py failed: ${run.line}`);
 }
 
 function countCalls(sims: LivySimulator[], method: string, status: JobStatus): number {
@@ -244,39 +346,46 @@ async function watch(
   onStatus?: (status: JobStatus) => Promise<boolean>,
 ): Promise<Map<string, JobStatus>> {
   let acted = false;
-  const tty = process.stdout.isTTY;
+  const tty = narrator.tty;
   const latest = new Map<string, JobStatus>();
   const seen = new Map<string, string>();
   const cancelled = new Set<string>();
   let drawn = 0;
-  for (;;) {
-    for (const jobId of ids.keys()) {
-      if (latest.has(jobId) && isTerminalJobState(latest.get(jobId)!.state)) continue;
-      const status = await client.status(jobId);
-      latest.set(jobId, status);
-      const a = status.attempts.at(-1);
-      const line = `${status.name}: ${status.state}${a ? ` (attempt ${a.n} on ${clusterName(a.cluster)}, livy ${a.batchState ?? '-'})` : ''}`;
-      if (!tty && seen.get(jobId) !== line) say(`${new Date().toISOString().slice(11, 19)}  ${line}`);
-      seen.set(jobId, line);
-      if (onStatus && !acted && (await onStatus(status))) {
-        acted = true;
-        drawn = 0;
+  narrator.setLiveTable(true);
+  try {
+    for (;;) {
+      for (const jobId of ids.keys()) {
+        if (latest.has(jobId) && isTerminalJobState(latest.get(jobId)!.state)) continue;
+        const status = await client.status(jobId);
+        latest.set(jobId, status);
+        const a = status.attempts.at(-1);
+        const line = `${status.name}: ${status.state}${a ? ` (attempt ${a.n} on ${clusterName(a.cluster)}, livy ${a.batchState ?? '-'})` : ''}`;
+        if (!tty && seen.get(jobId) !== line) say(narrator.stamped(line));
+        seen.set(jobId, line);
+        if (onStatus && !acted && (await onStatus(status))) {
+          acted = true;
+          drawn = 0;
+        }
+        if (ids.get(jobId)!.cancelWhenRunning && status.state === 'RUNNING' && !cancelled.has(jobId)) {
+          cancelled.add(jobId);
+          const answer = await client.cancel(jobId, { reason: 'backfill started with the wrong date', requestedBy: 'oncall@acme' });
+          say(narrator.stamped(`cancel ${status.name}: ${answer.message}`));
+          drawn = 0;
+        }
       }
-      if (ids.get(jobId)!.cancelWhenRunning && status.state === 'RUNNING' && !cancelled.has(jobId)) {
-        cancelled.add(jobId);
-        const answer = await client.cancel(jobId, { reason: 'backfill started with the wrong date', requestedBy: 'oncall@acme' });
-        say(`${tty ? '' : `${new Date().toISOString().slice(11, 19)}  `}cancel ${status.name}: ${answer.message}`);
-        drawn = 0;
+      if (tty) {
+        // Notes from the scenes running beside this one go above the table, which is then drawn afresh.
+        if (narrator.flush()) drawn = 0;
+        if (drawn) process.stdout.write(`\x1b[${drawn}A`);
+        const lines = [...seen.values()].map((l) => `\x1b[2K  ${l}`);
+        process.stdout.write(`${lines.join('\n')}\n`);
+        drawn = lines.length;
       }
+      if ([...latest.values()].every((s) => isTerminalJobState(s.state)) && latest.size === ids.size) return latest;
+      await new Promise((r) => setTimeout(r, 500));
     }
-    if (tty) {
-      if (drawn) process.stdout.write(`\x1b[${drawn}A`);
-      const lines = [...seen.values()].map((l) => `\x1b[2K  ${l}`);
-      process.stdout.write(`${lines.join('\n')}\n`);
-      drawn = lines.length;
-    }
-    if ([...latest.values()].every((s) => isTerminalJobState(s.state)) && latest.size === ids.size) return latest;
-    await new Promise((r) => setTimeout(r, 500));
+  } finally {
+    narrator.setLiveTable(false);
   }
 }
 

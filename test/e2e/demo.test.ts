@@ -1,14 +1,17 @@
 /**
  * `make demo` twice at once: the second is refused at once with a clear message and starts nothing;
- * the first, stopped by SIGTERM mid-run, leaves no process behind (dev server, moto, worker).
+ * the first, stopped by SIGTERM mid-run, leaves no process behind (dev server, moto, worker). On the
+ * way, the demo's HTTP scene has submitted a job over the API, and the API's token is in no output.
  * Every process a demo starts inherits a marker in its environment, which is how leftovers are found.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DEMO_TOKEN_PATTERN, demoApiCredentials } from '../../dev/demo/demoApi';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const started: ChildProcess[] = [];
@@ -52,6 +55,15 @@ afterAll(() => {
 });
 
 describe('make demo', () => {
+  it("makes the HTTP API's token fresh for each run and writes only its SHA-256 into the config", () => {
+    const [one, two] = [demoApiCredentials('demo'), demoApiCredentials('demo')];
+    expect(one.token).toMatch(new RegExp(`^${DEMO_TOKEN_PATTERN.source}$`));
+    expect(two.token).not.toBe(one.token);
+    const written = JSON.stringify(one.configSection);
+    expect(written).not.toContain(one.token);
+    expect(written).toContain(createHash('sha256').update(one.token).digest('hex'));
+  });
+
   it('refuses a second demo at once, and a stopped demo leaves no process behind', async () => {
     const runDir = await mkdtemp(join(tmpdir(), 'shale-demo-'));
     const markA = `a-${process.pid}-${Date.now()}`;
@@ -59,6 +71,10 @@ describe('make demo', () => {
     const first = startDemo(runDir, markA);
     // Up and running jobs: the dev server, moto and the worker are all there.
     await expect.poll(first.output, { timeout: 150_000, interval: 250 }).toMatch(/submitted daily-revenue as /);
+    // The HTTP API is up too: a job submitted over it, and its repeat with the same Idempotency-Key returned the same job.
+    await expect
+      .poll(first.output, { timeout: 60_000, interval: 250 })
+      .toMatch(/submitted hourly-sessions as demo-hourly-sessions-\S+: over HTTP, POST \/v1\/jobs with an Idempotency-Key answered 201; sent again, 200 with the same job/);
     expect((await processesMarked(markA)).length).toBeGreaterThanOrEqual(4);
 
     const t0 = Date.now();
@@ -73,6 +89,9 @@ describe('make demo', () => {
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(143);
     expect(first.output()).toMatch(/SIGTERM: stopping the stack/);
+    // The API's token is made for the run and shown only with KEEP=1: not in this output, nor in the demo's logs.
+    expect(first.output()).not.toMatch(DEMO_TOKEN_PATTERN);
+    for (const log of ['worker.log', 'api.log']) expect(await readFile(join(runDir, log), 'utf8')).not.toMatch(DEMO_TOKEN_PATTERN);
     expect(await processesMarked(markA)).toEqual([]);
   }, 240_000);
 });
