@@ -68,6 +68,13 @@ describe('list', () => {
     for (const job of second.body.jobs) all.add(job.jobId);
     expect([...all].sort()).toEqual([...ids].sort());
     expect(first.body.jobs[0]).toMatchObject({ team: 'e2e', state: 'SUCCEEDED', cluster: 'emr6-spark3', requestedBy: 'e2e-submitter' });
+    // since, and labels repeated (all must match).
+    const future = encodeURIComponent(new Date(Date.now() + 3_600_000).toISOString());
+    expect((await h.call('reader', 'GET', `/v1/jobs?label=suite%3D${suite}&since=${future}`)).body.jobs).toEqual([]);
+    const both = await h.call('reader', 'GET', `/v1/jobs?label=suite%3D${suite}&label=suite%3Dother&pageSize=10`);
+    expect(both.body.jobs).toEqual([]);
+    const past = encodeURIComponent(new Date(Date.now() - 3_600_000).toISOString());
+    expect((await h.call('reader', 'GET', `/v1/jobs?label=suite%3D${suite}&since=${past}&pageSize=10`)).body.jobs).toHaveLength(3);
   });
 
   it("shows another team none of them, and refuses a team filter outside the principal's teams", async () => {
