@@ -50,6 +50,8 @@ test: lint-shell deps build tools browser check
 	npx tsx bench/main.ts --quick --check
 	# 1,000 submits through the HTTP API from 20 clients: one job and one Livy batch per key (fails on any violation).
 	npx tsx bench/apiSubmits.ts --check
+	# The Airflow provider: real Airflow 3.3.2 (installed into .tools/ once) against the local stack.
+	$(MAKE) --no-print-directory airflow-test
 
 bench: deps build tools
 	npx tsx bench/main.ts $(if $(QUICK),--quick,)
