@@ -123,7 +123,7 @@ describe('the same idempotency key after a failed end runs the job again', () =>
     const spec = simSpec('raced', LONG);
     const first = await stack.client.submit(spec, { idempotencyKey: key });
     await runningOf(first.jobId);
-    await stack.client.cancel(first.jobId, { reason: 'stop' });
+    const firstCancel = await stack.client.cancel(first.jobId, { reason: 'stop' });
     expect((await stack.client.wait(first.jobId, { pollIntervalMs: 100 })).state).toBe('CANCELLED');
 
     const answers = await Promise.all(Array.from({ length: 6 }, () => stack.client.submit(spec, { idempotencyKey: key })));
@@ -132,9 +132,11 @@ describe('the same idempotency key after a failed end runs the job again', () =>
     const status = await stack.client.status(first.jobId);
     expect(status.run).toBe(2);
     expect(status.previousRuns?.[0]).toMatchObject({ state: 'CANCELLED', reason: expect.stringContaining('stop') });
-    // A cancel's request id from run 1 is not answered from run 1's record.
-    await stack.client.cancel(first.jobId, { reason: 'done testing' });
-    expect((await stack.client.wait(first.jobId, { pollIntervalMs: 100 })).state).toBe('CANCELLED');
+    // Run 1's cancel request id, sent again, is a request to run 2: not answered from run 1's record.
+    const again = await stack.client.cancel(first.jobId, { requestId: firstCancel.requestId, reason: 'done testing' });
+    expect(again.accepted).toBe(true);
+    const ended = await stack.client.wait(first.jobId, { pollIntervalMs: 100 });
+    expect(ended).toMatchObject({ state: 'CANCELLED', run: 2, cancel: { reason: 'done testing', requestId: firstCancel.requestId } });
   });
 
   it('rerun: runs a failed job again with the same spec; refuses a running one', async () => {
