@@ -12,12 +12,16 @@ export type { FieldError } from './plainData';
 
 /** Schemes Spark can fetch from. Credentials in them (user:password@, signed queries) are refused with every other string's. */
 const URI_SCHEMES = ['s3', 's3a', 's3n', 'hdfs', 'viewfs', 'file', 'local', 'gs', 'abfs', 'abfss', 'wasb', 'wasbs', 'https', 'http'];
+/**
+ * JavaScript's whitespace (what String#trim removes and \s matches), spelled out: the patterns below
+ * are also the OpenAPI document's, and other regex engines (Python's) read \s and \S differently.
+ */
+const JS_SPACE = '\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff';
+const URI_PATTERN = new RegExp(`^(?:${URI_SCHEMES.join('|')}):\\/[^${JS_SPACE}]*$`);
 const uri = z
   .string()
   .max(2048)
-  .refine((v) => /^[a-z][a-z0-9+.-]*:\/\S*$/.test(v) && URI_SCHEMES.includes(v.slice(0, v.indexOf(':'))), {
-    message: `must be a URI with one of the schemes ${URI_SCHEMES.join(', ')} (e.g. s3://bucket/app.py)`,
-  });
+  .regex(URI_PATTERN, `must be a URI with one of the schemes ${URI_SCHEMES.join(', ')} (e.g. s3://bucket/app.py)`);
 
 const uriList = z.array(uri).max(200).default([]);
 const argList = z.array(z.string().max(16_384)).max(1000).default([]);
@@ -26,14 +30,34 @@ const argList = z.array(z.string().max(16_384)).max(1000).default([]);
 export const MAX_DURATION_SECONDS = 365 * 86400;
 
 const DURATION_EXPECTED = 'must be a positive duration such as 90s, 30m, 2h, 1d or a number of seconds';
+/**
+ * The text parseDurationSeconds accepts, as one pattern (so the OpenAPI document says it): digits, or
+ * d/h/m/s parts in that order, with some part above zero, around optional whitespace. Each branch
+ * names the first part that is not zero (no lookahead: not every JSON Schema tool reads one).
+ */
+const DURATION_TEXT_PATTERN = (() => {
+  const nonZero = '[0-9]*[1-9][0-9]*';
+  const units = ['d', 'h', 'm', 's'];
+  const part = (unit: string) => `(?:[0-9]+${unit})?`;
+  const branches = units.map((unit, i) => units.slice(0, i).map(part).join('') + nonZero + unit + units.slice(i + 1).map(part).join(''));
+  return new RegExp(`^[${JS_SPACE}]*(?:${nonZero}|${branches.join('|')})[${JS_SPACE}]*$`);
+})();
 const duration = z
-  .union([z.string(), z.number()], { error: DURATION_EXPECTED })
+  .union(
+    [
+      z.string().regex(DURATION_TEXT_PATTERN, DURATION_EXPECTED),
+      // multipleOf(1), not int(): int() also refuses 1e300 (not a safe integer), which is "at most 365d" like any other large number.
+      z.number().positive(DURATION_EXPECTED).multipleOf(1, DURATION_EXPECTED).max(MAX_DURATION_SECONDS, 'must be at most 365d'),
+    ],
+    { error: DURATION_EXPECTED },
+  )
   .transform((v, ctx) => {
     const seconds = parseDurationSeconds(v);
     if (seconds === undefined) {
       ctx.addIssue({ code: 'custom', message: DURATION_EXPECTED });
       return z.NEVER;
     }
+    // Text has no maximum the pattern could say ("366d", "99999999999s").
     if (seconds > MAX_DURATION_SECONDS) {
       ctx.addIssue({ code: 'custom', message: 'must be at most 365d' });
       return z.NEVER;

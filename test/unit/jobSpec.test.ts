@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import {
   DEFAULT_SIZE_SETTINGS,
   MAX_DURATION_SECONDS,
@@ -6,6 +7,7 @@ import {
   MAX_SPEC_BYTES,
   MAX_STRING_LENGTH,
   formatFieldErrors,
+  jobSpecSchema,
   parseJobSpec,
   type FieldError,
   type JobSpec,
@@ -558,4 +560,35 @@ describe('parseJobSpec: credentials wherever they are (issue 9, item 9)', () => 
       expect(errs, key).toEqual([{ field: `conf.${key}`, message: expect.stringMatching(SECRET_MESSAGE) }]);
     }
   });
+});
+
+describe('the JSON Schema of a spec says what parseJobSpec accepts (the OpenAPI document is made from it)', () => {
+  const documented = z.toJSONSchema(jobSpecSchema, { io: 'input', unrepresentable: 'any' }) as { oneOf?: any[]; anyOf?: any[] };
+  const pysparkDoc = (documented.oneOf ?? documented.anyOf)!.find((o) => o.properties.kind.const === 'pyspark');
+  const durationDoc = pysparkDoc.properties.timeouts.properties.queue;
+  const textPattern = new RegExp(durationDoc.anyOf.find((o: any) => o.type === 'string').pattern);
+  const uriPattern = new RegExp(pysparkDoc.properties.file.pattern);
+  const accepted = (value: unknown, at: (v: unknown) => object) => parseJobSpec({ ...pyspark, ...at(value) }).ok;
+
+  it('documents durations as a pattern or a positive number of seconds, not any string or number', () => {
+    expect(durationDoc.anyOf).toEqual([
+      { type: 'string', pattern: expect.any(String) },
+      { type: 'number', exclusiveMinimum: 0, maximum: MAX_DURATION_SECONDS, multipleOf: 1 },
+    ]);
+  });
+
+  // Found by schemathesis: "" and "0s" fitted the document's {type: [string, number]} and were refused (422).
+  it.each(['90s', ' 5m ', '\u00a030m\ufeff', '120', '007', '1d2h3m4s', '0d1s', '', '0s', '00', '0d0h', '1m1h', '5 m', '1.5h', '-1m', 'h', '\x1c5s', '5s\x85', '1s\u200b'])(
+    'duration %j: the pattern matches exactly when parseJobSpec takes it',
+    (text) => {
+      expect(textPattern.test(text)).toBe(accepted(text, (v) => ({ timeouts: { queue: v } })));
+    },
+  );
+
+  it.each(['s3://b/a.py', 'file:/x', 'http:/', '', 's3:bucket/x', 'S3://b/x', 's3://b/has space', 's3://b/x\u00a0y', 's3://b/x\x1cy', 'ftp://h/x', 'local:'])(
+    'URI %j: the pattern matches exactly when parseJobSpec takes it',
+    (file) => {
+      expect(uriPattern.test(file)).toBe(accepted(file, (v) => ({ file: v })));
+    },
+  );
 });
