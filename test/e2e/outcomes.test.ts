@@ -59,6 +59,18 @@ describe('a job ends its workflow the way it ended', () => {
     expect((await stack.client.audit(jobId)).at(-1)).toMatchObject({ event: 'ended', details: { state: 'FAILED' } });
   });
 
+  it('TIMED_OUT: Failed (JobTimedOut), the batch killed, nothing left pending', async () => {
+    const { jobId } = await stack.client.submit(simSpec('too-long', LONG, { timeouts: { run: 2 } }));
+    const status = await stack.client.wait(jobId, { pollIntervalMs: 100 });
+    expect(status).toMatchObject({ state: 'TIMED_OUT', lastError: { type: 'RunTimeout' } });
+    const run = await execution(jobId);
+    expect(run.status.name).toBe('FAILED');
+    expect(run.raw.pendingActivities ?? []).toEqual([]);
+    expect(await stack.client.status(jobId)).toEqual(status);
+    const history = await stack.client.temporal.workflow.getHandle(jobId).fetchHistory();
+    expect(history.events?.at(-1)?.workflowExecutionFailedEventAttributes?.failure?.applicationFailureInfo?.type).toBe('JobTimedOut');
+  });
+
   it('CANCELLED by the client (Update): Canceled, nothing left pending, the full status and audit', async () => {
     const { jobId } = await stack.client.submit(simSpec('cancelled', LONG));
     await runningOf(jobId);
