@@ -62,6 +62,11 @@ export const apiConfigSchema = z.strictObject({
   bodyLimitBytes: z.number().int().positive().default(1024 * 1024),
   /** Default per-principal rate limit; a principal's own `rateLimit` overrides it. */
   rateLimit: rateLimit.default({ max: 600, windowSeconds: 60 }),
+  /**
+   * Requests without a valid token (none, or a wrong one) an address may make per window; past it, the
+   * address is answered 429 until the window ends, a right token included, so tokens cannot be guessed quickly.
+   */
+  unauthenticatedRateLimit: rateLimit.default({ max: 30, windowSeconds: 60 }),
   /** Whether /metrics needs a bearer token (any valid principal). Default: open, for Prometheus scrapers inside the network. */
   metricsRequireToken: z.boolean().default(false),
   /** Longest `wait` long poll a caller may ask for, seconds. */

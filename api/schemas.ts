@@ -81,8 +81,9 @@ export const jobPageSchema = z
   .object({ jobs: z.array(jobSummarySchema), nextPageToken: z.string().optional() })
   .meta({ id: 'JobPage' });
 
+/** Strict: an unknown field (a misspelt `reasn`) is a 422 naming it, not silently dropped. */
 export const cancelBodySchema = z
-  .object({
+  .strictObject({
     reason: z.string().max(1000).optional(),
     /** A retry with the same id is the same request and gets the first answer. Default: the Idempotency-Key or X-Request-Id header, else a new one. */
     requestId: z.string().regex(/^[\x21-\x7e]{1,200}$/, '1-200 printable ASCII characters, no spaces').optional(),
@@ -93,14 +94,36 @@ export const cancelResultSchema = z
   .object({ accepted: z.boolean(), state: jobStateSchema, message: z.string(), requestId: z.string() })
   .meta({ id: 'CancelResult' });
 
-export const waitQuerySchema = z.object({
-  timeout: z.coerce.number().int().min(0).max(300).default(60).describe('seconds to hold the request before answering with the current status'),
-});
+/** The wait's query: `timeout` up to the config's api.maxWaitSeconds (400 above it), 60 s by default (or the maximum, if lower). */
+export function waitQuerySchema(maxWaitSeconds: number) {
+  return z.object({
+    timeout: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(maxWaitSeconds)
+      .default(Math.min(60, maxWaitSeconds))
+      .describe(`seconds to hold the request before answering with the current status (at most ${maxWaitSeconds}, this API's api.maxWaitSeconds)`),
+  });
+}
 
 export const logQuerySchema = z.object({
   attempt: z.coerce.number().int().min(1).max(1000).optional(),
   size: z.coerce.number().int().min(1).max(10_000).default(100).describe('lines from the end of the log'),
 });
+
+/**
+ * One Server-Sent Event of a log follow, as an event-stream reader parses it (OpenAPI 3.1 tools read
+ * an event stream's schema as each event's): `data` is JSON text.
+ */
+export const logStreamEventSchema = z
+  .object({
+    event: z.enum(['log', 'end', 'error']),
+    data: z.string().describe('JSON: {"attempt": n, "lines": [...]} for log, {"state": "<final state>"} for end, {"detail": "..."} for error'),
+    id: z.string().optional(),
+    retry: z.number().int().min(0).optional(),
+  })
+  .meta({ id: 'LogStreamEvent' });
 
 export const followQuerySchema = z.object({ attempt: z.coerce.number().int().min(1).max(1000).optional() });
 

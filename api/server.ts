@@ -22,6 +22,8 @@ import pino, { type Logger } from 'pino';
 import type { ShaleClient } from '../client/shaleClient';
 import { CancelNotConfirmedError, IdempotencyConflictError, InvalidCancelError, InvalidSpecError, JobNotFoundError, RerunNotAllowedError } from '../client/errors';
 import type { ApiConfig, Role } from './config';
+import { MAX_JOB_ID_LENGTH } from '../contract';
+import { createAuthFailureLimiter } from './authFailureLimiter';
 import { createApiMetrics, type ApiMetrics } from './metrics';
 import { AuthenticationError, createAuthenticator, hasRole, type Authenticator, type Principal } from './principals';
 import { ApiProblem, problem, PROBLEM_CONTENT_TYPE } from './problem';
@@ -39,6 +41,12 @@ declare module 'fastify' {
 }
 
 export const API_VERSION = '1.0.0';
+
+/** Longest path parameter the router takes (a job ID is at most MAX_JOB_ID_LENGTH; between them the route's own check answers). */
+const MAX_PARAM_LENGTH = 200;
+
+/** A route schema key (fastify-swagger copies x- keys onto the operation) marking a body the route may go without. */
+export const OPTIONAL_BODY = 'x-shale-optional-body';
 
 export interface ApiOptions {
   client: ShaleClient;
@@ -68,8 +76,14 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     bodyLimit: config.bodyLimitBytes,
     // One line per request is written by the onResponse hook below (without headers: no token in logs).
     logger: false,
-    // Job IDs are short; long URLs are someone probing.
-    routerOptions: { maxParamLength: 200 },
+    // Job IDs are short; long URLs are someone probing. The router refuses a longer parameter before any hook
+    // runs: frameworkErrors answers it (and a malformed URL) as a problem, after checking the token like any route.
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: (error, request, reply) => {
+      void answerRouterError(error, request)
+        .catch((err: unknown) => toProblem(err, request, logger))
+        .then((answer) => sendProblem(reply, answer));
+    },
     return503OnClosing: true,
     // Closing ends open long polls and log streams too (their callers retry), instead of waiting minutes for them.
     forceCloseConnections: true,
@@ -77,7 +91,40 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
+  /** What the router refused, as the problem the route's own validation would have answered with. */
+  async function answerRouterError(error: FastifyError, request: FastifyRequest): Promise<ApiProblem> {
+    await authenticate(request);
+    if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+      const message = `a job ID: lowercase letters, digits and -, at most ${MAX_JOB_ID_LENGTH} (this one is longer than ${MAX_PARAM_LENGTH})`;
+      return new ApiProblem(400, `invalid params: params.jobId: ${message}`, { errors: [{ field: 'params.jobId', message }] });
+    }
+    return new ApiProblem(400, error.code === 'FST_ERR_BAD_URL' ? 'the URL is not valid (a malformed percent-encoding?)' : error.message);
+  }
+
   const context: ApiContext = { client, config, metrics, authenticator, logger };
+
+  const authFailures = createAuthFailureLimiter(config.unauthenticatedRateLimit);
+  /** The request's principal, or a 401 (a 429 once its address has failed too often: guessing tokens is slow). */
+  const authenticate = async (request: FastifyRequest): Promise<Principal> => {
+    const blockedFor = authFailures.blockedFor(request.ip);
+    if (blockedFor !== undefined) {
+      metrics.denials.inc({ reason: 'rate-limited' });
+      throw new ApiProblem(
+        429,
+        `more than ${config.unauthenticatedRateLimit.max} requests without a valid token from ${request.ip} in ${config.unauthenticatedRateLimit.windowSeconds} s; retry after ${blockedFor} s`,
+        {},
+        { 'retry-after': String(blockedFor) },
+      );
+    }
+    try {
+      return await authenticator.authenticate(request.headers.authorization);
+    } catch (err) {
+      if (!(err instanceof AuthenticationError)) throw err;
+      authFailures.recordFailure(request.ip);
+      metrics.denials.inc({ reason: 'unauthenticated' });
+      throw new ApiProblem(401, err.message, {}, { 'www-authenticate': 'Bearer realm="shale"' });
+    }
+  };
 
   // Which methods each path takes, so a known path asked with another method is a 405 (with Allow), not a 404.
   const routeTable = new Map<string, { pattern: RegExp; methods: Set<string> }>();
@@ -101,13 +148,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     const role = request.routeOptions.config.role;
     const needsToken = role !== undefined || (request.routeOptions.url === '/metrics' && config.metricsRequireToken);
     if (!needsToken) return;
-    try {
-      request.principal = await authenticator.authenticate(request.headers.authorization);
-    } catch (err) {
-      if (!(err instanceof AuthenticationError)) throw err;
-      metrics.denials.inc({ reason: 'unauthenticated' });
-      throw new ApiProblem(401, err.message, {}, { 'www-authenticate': 'Bearer realm="shale"' });
-    }
+    request.principal = await authenticate(request);
     if (role && !hasRole(request.principal, role)) {
       metrics.denials.inc({ reason: 'forbidden' });
       throw new ApiProblem(403, `principal ${request.principal.name} lacks the ${role} role this request needs`);
@@ -142,7 +183,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
     transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    transformObject: (input) => markOptionalBodies(jsonSchemaTransformObject(input)),
   });
 
   app.addHook('onResponse', async (request, reply) => {
@@ -164,6 +205,18 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   registerServiceRoutes(app, context);
   registerJobRoutes(app, context);
   return app;
+}
+
+/** fastify-swagger documents every request body as required: the operations marked OPTIONAL_BODY say it is not. */
+function markOptionalBodies<T>(document: T): T {
+  const paths = (document as { paths?: Record<string, Record<string, Record<string, unknown>>> }).paths ?? {};
+  for (const operation of Object.values(paths).flatMap((path) => Object.values(path))) {
+    if (!operation || typeof operation !== 'object' || !(OPTIONAL_BODY in operation)) continue;
+    delete operation[OPTIONAL_BODY];
+    const body = operation.requestBody as { required?: boolean } | undefined;
+    if (body) body.required = false;
+  }
+  return document;
 }
 
 function sendProblem(reply: FastifyReply, error: ApiProblem) {

@@ -6,7 +6,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { validatorCompiler as zodValidatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { z } from 'zod';
 import { JOB_STATES, parseJobSpec, SA, WORKFLOW_TYPE, type JobState } from '../../contract';
 import { jobStatusSchema } from '../../contract/statusSchema';
 import { InvalidSpecError } from '../../client/errors';
@@ -25,12 +24,13 @@ import {
   listQuerySchema,
   logChunkSchema,
   logQuerySchema,
+  logStreamEventSchema,
   submitAnswerSchema,
   submitBodySchema,
   submitHeaders,
   waitQuerySchema,
 } from '../schemas';
-import type { ApiContext } from '../server';
+import { OPTIONAL_BODY, type ApiContext } from '../server';
 
 const security = [{ bearer: [] }];
 /** Problems every authenticated route may answer with. */
@@ -187,6 +187,8 @@ export function registerJobRoutes(app: FastifyInstance, context: ApiContext): vo
       security,
       params: jobIdParams,
       body: cancelBodySchema.nullish(),
+      // The body may be left out (fastify-swagger documents every body as required; server.ts reads this mark).
+      [OPTIONAL_BODY]: true,
       response: { 200: cancelResultSchema, ...problemResponses(...COMMON, 404, 413, 415, 422) },
     },
   };
@@ -214,7 +216,7 @@ export function registerJobRoutes(app: FastifyInstance, context: ApiContext): vo
         tags: ['jobs'],
         security,
         params: jobIdParams,
-        querystring: waitQuerySchema,
+        querystring: waitQuerySchema(context.config.maxWaitSeconds),
         response: { 200: jobStatusSchema, ...problemResponses(...COMMON, 404) },
       },
     },
@@ -267,7 +269,7 @@ export function registerJobRoutes(app: FastifyInstance, context: ApiContext): vo
         security,
         params: jobIdParams,
         querystring: followQuerySchema,
-        response: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: z.string() } } }, ...problemResponses(...COMMON, 404) },
+        response: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: logStreamEventSchema } } }, ...problemResponses(...COMMON, 404) },
       },
     },
     async (request, reply) => {

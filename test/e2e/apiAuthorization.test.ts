@@ -246,7 +246,12 @@ describe('HTTP API authorization matrix', () => {
     jwksDir = await mkdtemp(join(tmpdir(), 'shale-authz-jwks-'));
     const jwksFile = join(jwksDir, 'jwks.json');
     await writeFile(jwksFile, JSON.stringify({ keys: [{ ...(await exportJWK(signing.publicKey)), kid: 'authz-k1', alg: 'ES256', use: 'sig' }] }));
-    api = await startTestApi(stack, PRINCIPALS, { jwt: { issuer: JWT_ISSUER, audience: JWT_AUDIENCE, jwksFile } });
+    // The matrix sends hundreds of requests without a valid token from one address: lift the per-address budget for them
+    // (test/unit/apiAuthFailureLimit.test.ts checks that budget).
+    api = await startTestApi(stack, PRINCIPALS, {
+      jwt: { issuer: JWT_ISSUER, audience: JWT_AUDIENCE, jwksFile },
+      unauthenticatedRateLimit: { max: 1_000_000, windowSeconds: 60 },
+    });
     tokens = { ...api.tokens, ...(await jwtCredentials(signing.privateKey)) };
     // Runs until it is cancelled (ten minutes on the simulator).
     const running = await stack.client.submit(spec('authz-running', { 'shale.sim.durationMs': '600000' }), { idempotencyKey: `running-${Date.now()}`, requestedBy: 'fixture' });
