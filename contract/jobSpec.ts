@@ -65,6 +65,12 @@ const duration = z
     return seconds;
   });
 
+/**
+ * readPlainData refuses these keys anywhere in a spec (contract/plainData.ts): said in each record's
+ * JSON Schema (propertyNames), so the OpenAPI document does not offer them.
+ */
+const NOT_A_RESERVED_KEY = { not: { enum: ['__proto__', 'constructor', 'prototype'] } };
+
 /** Conf keys Shale sets itself (attempt naming). Keys naming secrets are refused by credentialErrors. */
 const RESERVED_CONF_KEYS = new Set(['spark.yarn.tags', 'spark.app.name']);
 
@@ -74,7 +80,7 @@ export const confKeySchema = z.string().regex(/^[A-Za-z0-9_.\-:]{1,200}$/, 'conf
 export const proxyUserSchema = z.string().regex(/^[A-Za-z0-9_.\-@]{1,100}$/);
 
 const sparkConf = z
-  .record(confKeySchema, z.string().max(8192))
+  .record(confKeySchema.meta(NOT_A_RESERVED_KEY), z.string().max(8192))
   .default({})
   .superRefine((conf, ctx) => {
     const keys = Object.keys(conf);
@@ -88,11 +94,11 @@ const sparkConf = z
 
 const labelKey = z.string().regex(/^[A-Za-z0-9_.\-/]{1,63}$/, 'label keys are 1-63 letters, digits or . _ - /');
 const labels = z
-  .record(labelKey, z.string().max(256))
+  .record(labelKey.meta(NOT_A_RESERVED_KEY), z.string().max(256))
   .default({})
   .refine((l) => Object.keys(l).length <= 32, { message: 'at most 32 labels' });
 
-const tagSet = z.record(z.string().min(1).max(128), z.string().max(256));
+const tagSet = z.record(z.string().min(1).max(128).meta(NOT_A_RESERVED_KEY), z.string().max(256));
 
 const route = z
   .strictObject({

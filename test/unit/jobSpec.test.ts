@@ -585,6 +585,13 @@ describe('the JSON Schema of a spec says what parseJobSpec accepts (the OpenAPI 
     },
   );
 
+  // Found by schemathesis: a `__proto__` tag key fitted the document; the spec (and the API's JSON parser) refuse it.
+  it('documents every record as refusing the keys readPlainData refuses', () => {
+    const records = [pysparkDoc.properties.conf, pysparkDoc.properties.labels, pysparkDoc.properties.route.properties.criteria.items];
+    for (const record of records) expect(record.propertyNames).toMatchObject({ not: { enum: ['__proto__', 'constructor', 'prototype'] } });
+    expect(parseJobSpec(JSON.parse(`{"name":"a","team":"ab","kind":"sql","sql":"x","labels":{"__proto__":"x"}}`)).ok).toBe(false);
+  });
+
   it.each(['s3://b/a.py', 'file:/x', 'http:/', '', 's3:bucket/x', 'S3://b/x', 's3://b/has space', 's3://b/x\u00a0y', 's3://b/x\x1cy', 'ftp://h/x', 'local:'])(
     'URI %j: the pattern matches exactly when parseJobSpec takes it',
     (file) => {
