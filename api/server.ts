@@ -155,6 +155,16 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     }
   });
 
+  // Every query parameter of this API wants a value; z.coerce.number() would read an empty one (`?timeout=`) as 0.
+  app.addHook('preValidation', async (request) => {
+    const query = (request.query ?? {}) as Record<string, unknown>;
+    const empty = Object.keys(query).filter((name) => [query[name]].flat().includes(''));
+    if (empty.length > 0) {
+      const errors = empty.map((name) => ({ field: `querystring.${name}`, message: 'is empty: give a value or leave the parameter out' }));
+      throw new ApiProblem(400, `invalid querystring: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`, { errors });
+    }
+  });
+
   await app.register(fastifyRateLimit, {
     global: true,
     // Only authenticated requests count, against their principal's own budget.

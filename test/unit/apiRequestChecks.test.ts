@@ -95,6 +95,18 @@ describe('a path parameter longer than the router takes', () => {
   });
 });
 
+describe('query parameters', () => {
+  // Found by schemathesis: `?from=` (an empty integer) was read as 0 and answered 200.
+  it('refuses an empty value with 400 naming the parameter, instead of reading it as 0', async () => {
+    const app = await api();
+    for (const url of ['/v1/jobs/some-job/wait?timeout=', '/v1/jobs/some-job/logs?from=&size=5', '/v1/jobs?pageSize=']) {
+      const answer = await app.inject({ method: 'GET', url, headers: bearer(TOKEN) });
+      expect(answer.statusCode, url).toBe(400);
+      expect(answer.json().errors).toEqual([{ field: expect.stringMatching(/^querystring\.(timeout|from|pageSize)$/), message: expect.stringContaining('empty') }]);
+    }
+  });
+});
+
 describe('cancel bodies are strict', () => {
   // Found by schemathesis: the document allowed extra properties; `__proto__` among them was "Body is not valid JSON".
   it('refuses an unknown field with 422 naming it (a misspelt reason is not silently dropped)', async () => {
