@@ -109,7 +109,15 @@ export function waitQuerySchema(maxWaitSeconds: number) {
 
 export const logQuerySchema = z.object({
   attempt: z.coerce.number().int().min(1).max(1000).optional(),
-  size: z.coerce.number().int().min(1).max(10_000).default(100).describe('lines from the end of the log'),
+  // The readJobLog workflow reads at most 1000 entries at once (workflows/batchLog.ts).
+  size: z.coerce.number().int().min(1).max(1000).default(100).describe('entries to read: the last ones, or from `from` on'),
+  from: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(1_000_000)
+    .optional()
+    .describe("Livy's entry index to start at (the log's stdout and stderr markers count as entries); default: the last `size` entries"),
 });
 
 /**

@@ -31,8 +31,10 @@ export interface LogChunk {
 
 export interface LogOptions {
   attempt?: number;
-  /** Lines from the end of Livy's log for a one-off read (default 100). */
+  /** Lines from the end of Livy's log for a one-off read (default 100); with `from`, entries from there. */
   lines?: number;
+  /** Livy's entry index to start a one-off read at (its stdout/stderr markers count as entries); default: the last `lines`. */
+  from?: number;
 }
 
 /** What reading needs from a ShaleClient: its Temporal client. */
@@ -48,7 +50,7 @@ export function pickAttempt(status: JobStatus, n?: number): AttemptRecord | unde
 }
 
 /** Starts readJobLog on the job's own task queue and waits for its answer. */
-async function readThroughWorker(client: LogReaderClient, jobId: string, attempt: AttemptRecord, page: { size?: number }): Promise<JobLogRead> {
+async function readThroughWorker(client: LogReaderClient, jobId: string, attempt: AttemptRecord, page: { from?: number; size?: number }): Promise<JobLogRead> {
   const { taskQueue } = await client.temporal.workflow.getHandle(jobId).describe();
   return client.temporal.workflow.execute(READ_JOB_LOG_WORKFLOW, {
     taskQueue,
@@ -70,7 +72,7 @@ export async function readLog(client: LogReaderClient, status: JobStatus, option
   const shale = (note?: string): LogChunk => ({ source: 'shale', attempt: attempt.n, lines: keptTail(status, attempt), ...(note ? { note } : {}) });
   if (!attempt.cluster) return shale();
   try {
-    const read = await readThroughWorker(client, status.jobId, attempt, { size: options.lines ?? 100 });
+    const read = await readThroughWorker(client, status.jobId, attempt, { ...(options.from !== undefined ? { from: options.from } : {}), size: options.lines ?? 100 });
     return read.found ? { source: 'livy', attempt: attempt.n, lines: read.lines } : shale();
   } catch (err) {
     return shale(`Livy's log could not be read through a worker: ${(err as Error).message}`);

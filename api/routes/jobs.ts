@@ -252,7 +252,7 @@ export function registerJobRoutes(app: FastifyInstance, context: ApiContext): vo
       if (request.query.attempt !== undefined && !status.attempts.some((a) => a.n === request.query.attempt)) {
         throw new ApiProblem(404, `job ${jobId} has no attempt ${request.query.attempt}`, { jobId });
       }
-      const chunk = await readLog(client, status, { attempt: request.query.attempt, lines: request.query.size });
+      const chunk = await readLog(client, status, { attempt: request.query.attempt, lines: request.query.size, from: request.query.from });
       return chunk ?? { source: 'shale' as const, lines: [], note: 'the job has made no attempt yet' };
     },
   );

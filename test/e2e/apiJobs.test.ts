@@ -159,6 +159,11 @@ describe('wait, logs, audit', () => {
     expect(tail.body.lines.length).toBeGreaterThan(0);
     expect(tail.body.lines.length).toBeLessThanOrEqual(5);
     expect((await h.call('reader', 'GET', `/v1/jobs/${jobId}/logs?attempt=7`)).status).toBe(404);
+    // `from` pages by Livy's entry index (entry 0 is the stdout marker); the route used to ignore it.
+    const page = await h.call('reader', 'GET', `/v1/jobs/${jobId}/logs?from=1&size=3`);
+    expect(page.body).toEqual({ source: 'livy', attempt: 1, lines: [1, 2, 3].map((n) => `line ${n} of ${jobId}-a1`) });
+    // A worker reads at most 1000 entries at once: more used to fall back to Shale's tail without saying why.
+    expect((await h.call('reader', 'GET', `/v1/jobs/${jobId}/logs?size=1001`)).status).toBe(400);
   });
 
   it('a follow whose caller hangs up stops following (the server ends the stream within one round)', async () => {
