@@ -17,6 +17,7 @@ export interface AirflowRun {
 
 interface Finished {
   code: number | null;
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
@@ -33,7 +34,7 @@ function runGroup(command: string, args: string[], teardown: Teardown, env: Node
   child.stderr.on('data', (chunk) => (stderr = (stderr + String(chunk)).slice(-4000)));
   const exited = new Promise<Finished>((resolve, reject) => {
     child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+    child.once('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
   teardown.add(async () => {
     if (child.pid === undefined) return;
@@ -69,7 +70,7 @@ export async function runAirflowDag(
   logPath: string,
   teardown: Teardown,
 ): Promise<AirflowRun> {
-  const { code, stdout, stderr } = await runGroup(
+  const { code, signal, stdout, stderr } = await runGroup(
     `${venv}/bin/python`,
     [`${root}integrations/airflow/demo/run_demo.py`, '--api-url', api.url, '--token', api.token, '--team', api.team, '--log', logPath],
     teardown,
@@ -79,7 +80,7 @@ export async function runAirflowDag(
   const job = /Shale job (\S+) (\S+)/.exec(line);
   const jobId = job?.[1] === 'None' ? undefined : job?.[1];
   return {
-    line: line || stderr.trim().split('\n').slice(-3).join(' / ') || `run_demo.py exited ${code} and printed nothing`,
+    line: line || stderr.trim().split('\n').slice(-3).join(' / ') || (signal ? `run_demo.py was stopped (${signal})` : `run_demo.py exited ${code} and printed nothing`),
     jobId,
     jobState: job?.[2],
     ok: code === 0,

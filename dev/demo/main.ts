@@ -19,7 +19,7 @@ import { startLivySimulator, type LivySimulator } from '../livy-sim';
 import { startDevServer, type DevServer } from '../stack/devServer';
 import { stopProcess } from '../stack/processes';
 import { resolveTools } from '../stack/tools';
-import { installAirflow, runAirflowDag } from './airflowScene';
+import { installAirflow, runAirflowDag, type AirflowRun } from './airflowScene';
 import { acquireDemoLock, DemoRunningError } from './demoLock';
 import { demoApiCredentials, startDemoApi, type DemoApi } from './demoApi';
 import { submitOverHttp, waitOverHttp } from './httpScene';
@@ -197,7 +197,7 @@ async function runDemo(started: number, runDir: string, teardown: Teardown, onSi
       say(`submitted ${job.spec.name} as ${jobId}: ${job.label}`);
     }
     const httpScene = (await startHttpScene(api, ids)).finished;
-    const airflowScene = airflowVenv && runAirflowScene(airflowVenv, api, client, `${runDir}/airflow.log`, teardown);
+    const airflowScene = airflowVenv && tracked(runAirflowScene(airflowVenv, api, client, `${runDir}/airflow.log`, teardown));
     const finals = await watch(client, ids, clusterName);
 
     say('');
@@ -221,8 +221,8 @@ async function runDemo(started: number, runDir: string, teardown: Teardown, onSi
     // The HTTP scene's end is what its caller saw: the long poll's answer.
     ends.splice(JOBS.length, 0, await httpScene);
     if (airflowScene) {
-      if (!(await settledYet(airflowScene))) narrator.note('waiting for the Airflow DAG to finish…');
-      ends.push(await airflowScene);
+      if (!airflowScene.ended) narrator.note('waiting for the Airflow DAG to finish…');
+      ends.push(await airflowScene.finished);
     }
     say('');
     say(table([
@@ -273,10 +273,11 @@ async function runDemo(started: number, runDir: string, teardown: Teardown, onSi
   }
 }
 
-/** Whether a promise has settled already (without waiting for it). */
-async function settledYet(promise: Promise<unknown>): Promise<boolean> {
-  const pending = Symbol('pending');
-  return (await Promise.race([promise.then(() => undefined, () => undefined), Promise.resolve(pending)])) !== pending;
+/** A promise and whether it has ended yet. */
+function tracked<T>(finished: Promise<T>): { finished: Promise<T>; ended: boolean } {
+  const state = { finished, ended: false };
+  void finished.finally(() => (state.ended = true)).catch(() => undefined);
+  return state;
 }
 
 /**
@@ -327,7 +328,13 @@ async function runAirflowScene(venv: Promise<string>, api: DemoApi, client: Shal
     narrator.note(`Airflow: the install failed: ${(err as Error).message}`);
     return end(undefined, 'Airflow could not be installed');
   }
-  const run = await runAirflowDag(ROOT, python, api, logPath, teardown);
+  let run: AirflowRun;
+  try {
+    run = await runAirflowDag(ROOT, python, api, logPath, teardown);
+  } catch (err) {
+    narrator.note(`Airflow: run_demo.py did not start: ${(err as Error).message}`);
+    return end(undefined, 'run_demo.py did not start');
+  }
   narrator.note(run.line);
   const status = run.jobId ? await client.status(run.jobId).catch(() => undefined) : undefined;
   return end(status, run.ok ? undefined : `run_demo.py failed: ${run.line}`);
