@@ -67,6 +67,12 @@ export const apiConfigSchema = z.strictObject({
    * address is answered 429 until the window ends, a right token included, so tokens cannot be guessed quickly.
    */
   unauthenticatedRateLimit: rateLimit.default({ max: 30, windowSeconds: 60 }),
+  /**
+   * Which proxies' X-Forwarded-For to believe (fastify's trustProxy: true for any, or their addresses/CIDRs).
+   * Behind a load balancer, set it: otherwise every caller has the balancer's address, and one token guesser's
+   * unauthenticatedRateLimit would lock everyone out.
+   */
+  trustProxy: z.union([z.boolean(), z.array(z.string().min(1)).min(1)]).default(false),
   /** Whether /metrics needs a bearer token (any valid principal). Default: open, for Prometheus scrapers inside the network. */
   metricsRequireToken: z.boolean().default(false),
   /** Longest `wait` long poll a caller may ask for, seconds. */

@@ -74,6 +74,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   const app = Fastify({
     ...(https ? { https } : {}),
     bodyLimit: config.bodyLimitBytes,
+    // request.ip (the unauthenticated limit's key) is the caller's, not the load balancer's, behind a trusted proxy.
+    trustProxy: config.trustProxy,
     // One line per request is written by the onResponse hook below (without headers: no token in logs).
     logger: false,
     // Job IDs are short; long URLs are someone probing. The router refuses a longer parameter before any hook

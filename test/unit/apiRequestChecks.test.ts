@@ -70,6 +70,14 @@ describe('requests without a valid token are limited per address', () => {
     expect((await app.inject({ method: 'GET', url: '/v1/jobs', remoteAddress: '198.51.100.1' })).statusCode).toBe(401);
   });
 
+  it('counts the caller behind a trusted proxy, not the proxy (api.trustProxy)', async () => {
+    const app = await api({ unauthenticatedRateLimit: { max: 1, windowSeconds: 60 }, trustProxy: ['10.0.0.1'] });
+    const via = (caller: string) => app.inject({ method: 'GET', url: '/v1/jobs', remoteAddress: '10.0.0.1', headers: { 'x-forwarded-for': caller } });
+    expect((await via('203.0.113.1')).statusCode).toBe(401);
+    expect((await via('203.0.113.1')).statusCode).toBe(429);
+    expect((await via('203.0.113.2')).statusCode).toBe(401);
+  });
+
   it('has a default budget in the config', () => {
     expect(parseApiConfig({}).unauthenticatedRateLimit).toEqual({ max: 30, windowSeconds: 60 });
   });
