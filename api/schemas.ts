@@ -94,16 +94,22 @@ export const cancelResultSchema = z
   .object({ accepted: z.boolean(), state: jobStateSchema, message: z.string(), requestId: z.string() })
   .meta({ id: 'CancelResult' });
 
-/** The wait's query: `timeout` up to the config's api.maxWaitSeconds (400 above it), 60 s by default (or the maximum, if lower). */
+/** The longest `timeout` a caller may ask for; the API holds a wait at most api.maxWaitSeconds (clamped, not refused). */
+export const MAX_WAIT_TIMEOUT_SECONDS = 3600;
+
+/**
+ * The wait's query. A timeout above the config's api.maxWaitSeconds is held only that long (a long poll
+ * may answer early: callers check `state` and ask again), so clients written for one deployment work with another.
+ */
 export function waitQuerySchema(maxWaitSeconds: number) {
   return z.object({
     timeout: z.coerce
       .number()
       .int()
       .min(0)
-      .max(maxWaitSeconds)
-      .default(Math.min(60, maxWaitSeconds))
-      .describe(`seconds to hold the request before answering with the current status (at most ${maxWaitSeconds}, this API's api.maxWaitSeconds)`),
+      .max(MAX_WAIT_TIMEOUT_SECONDS)
+      .default(60)
+      .describe(`seconds to hold the request before answering with the current status; this API holds it at most ${maxWaitSeconds} s (api.maxWaitSeconds)`),
   });
 }
 

@@ -223,7 +223,7 @@ export function registerJobRoutes(app: FastifyInstance, context: ApiContext): vo
     async (request) => {
       const { jobId } = request.params;
       await requireVisibleJob(context, principalOf(request), jobId);
-      const timeoutMs = request.query.timeout * 1000;
+      const timeoutMs = Math.min(request.query.timeout, context.config.maxWaitSeconds) * 1000;
       // The signal ends the long poll early when the caller hangs up.
       const gone = new AbortController();
       request.raw.once('close', () => gone.abort());

@@ -133,7 +133,7 @@ describe('wait, logs, audit', () => {
     const full = await h.call('reader', 'GET', `/v1/jobs/${jobId}/wait?timeout=60`);
     expect(full.body.state).toBe('SUCCEEDED');
     expect(Date.now() - started).toBeLessThan(30_000);
-    expect((await h.call('reader', 'GET', `/v1/jobs/${jobId}/wait?timeout=301`)).status).toBe(400);
+    expect((await h.call('reader', 'GET', `/v1/jobs/${jobId}/wait?timeout=3601`)).status).toBe(400);
   });
 
   it('logs: the tail read through a worker; follow streams each line once as SSE, then the end', async () => {
