@@ -186,8 +186,10 @@ async function runDemo(started: number, runDir: string, teardown: Teardown, onSi
   const client = await ShaleClient.connect({ address: server.address, taskQueue: 'shale', identity: 'demo@shale' });
   teardown.add(() => client.close());
   // The HTTP API runs in this process (its request log in the run dir), as `shale api` would beside the worker.
-  const api = await startDemoApi(configPath, apiCredentials, `${runDir}/api.log`);
-  teardown.add(() => api.stop());
+  // It starts while the worker does: the scenes that use it wait for it, the others need not.
+  const apiStarted = startDemoApi(configPath, apiCredentials, `${runDir}/api.log`);
+  apiStarted.catch(() => undefined); // a failure is the HTTP scenes', reported there
+  teardown.add(async () => (await apiStarted.catch(() => undefined))?.stop());
 
   try {
     const ids = new Map<string, DemoJob>();
@@ -196,8 +198,8 @@ async function runDemo(started: number, runDir: string, teardown: Teardown, onSi
       ids.set(jobId, job);
       say(`submitted ${job.spec.name} as ${jobId}: ${job.label}`);
     }
-    const httpScene = (await startHttpScene(api, ids)).finished;
-    const airflowScene = airflowVenv && tracked(runAirflowScene(airflowVenv, api, client, `${runDir}/airflow.log`, teardown));
+    const httpScene = runHttpScene(apiStarted, ids);
+    const airflowScene = airflowVenv && tracked(runAirflowScene(airflowVenv, apiStarted, client, `${runDir}/airflow.log`, teardown));
     const finals = await watch(client, ids, clusterName);
 
     say('');
@@ -261,6 +263,7 @@ async function runDemo(started: number, runDir: string, teardown: Teardown, onSi
       say(`  shale list --team ${TEAM}`);
       say(`  temporal workflow list --query 'ShaleTeam = "${TEAM}"'`);
       // The token is shown here only, on the operator's own terminal; it dies with the demo.
+      const api = await apiStarted;
       say(`the HTTP API: ${api.url} (principal ${api.principal}, team ${TEAM}; the token below is made for this run only):`);
       say(`  API=${api.url}; TOKEN=${api.token}`);
       say(`  curl -sS "$API/v1/jobs?team=${TEAM}" -H "Authorization: Bearer $TOKEN"`);
@@ -281,53 +284,51 @@ function tracked<T>(finished: Promise<T>): { finished: Promise<T>; ended: boolea
 }
 
 /**
- * Submits the HTTP scene's job (the job joins the live progress) and starts its long poll, which
- * runs beside the other scenes; `finished` answers with how the scene ended (wrapped, so that
- * awaiting the submit does not wait for the job too).
+ * The HTTP scene, beside the others: once the API is up, submits its job (which then joins the live
+ * progress) and holds a long poll until it ends; answers with how the scene ended.
  */
-async function startHttpScene(api: DemoApi, ids: Map<string, DemoJob>): Promise<{ finished: Promise<SceneEnd> }> {
+async function runHttpScene(apiStarted: Promise<DemoApi>, ids: Map<string, DemoJob>): Promise<SceneEnd> {
   const name = String(HTTP_JOB.spec.name);
   const end = (status?: JobStatus, problem?: string): SceneEnd => ({ name, label: HTTP_JOB.label, expected: 'SUCCEEDED', status, problem });
+  let api: DemoApi;
   let jobId: string;
   try {
+    api = await apiStarted;
     const submitted = await submitOverHttp(api, { team: TEAM, ...HTTP_JOB.spec }, `${name}.2026-11-20T10`);
     jobId = submitted.jobId;
     ids.set(jobId, HTTP_JOB);
     const repeat = submitted.repeatJobId === jobId ? 'the same job' : `ANOTHER job, ${submitted.repeatJobId}`;
-    say(`submitted ${name} as ${jobId}: over HTTP, POST /v1/jobs with an Idempotency-Key answered ${submitted.firstStatus}; sent again, ${submitted.repeatStatus} with ${repeat}`);
+    narrator.note(`submitted ${name} as ${jobId}: over HTTP, POST /v1/jobs with an Idempotency-Key answered ${submitted.firstStatus}; sent again, ${submitted.repeatStatus} with ${repeat}`);
     if (submitted.firstStatus !== 201 || submitted.repeatStatus !== 200 || submitted.repeatJobId !== jobId) {
-      const problem = `a repeated submit answered ${submitted.repeatStatus} with ${repeat}`;
-      return { finished: Promise.resolve(end(undefined, problem)) };
+      return end(undefined, `a repeated submit answered ${submitted.repeatStatus} with ${repeat}`);
     }
   } catch (err) {
-    say(`${name}: the HTTP submit failed: ${(err as Error).message}`);
-    return { finished: Promise.resolve(end(undefined, (err as Error).message)) };
+    narrator.note(`${name}: the HTTP submit failed: ${(err as Error).message}`);
+    return end(undefined, (err as Error).message);
   }
   const since = Date.now();
-  const finished = waitOverHttp(api, jobId).then(
-    ({ status, polls }) => {
-      narrator.note(`${name}: ${status.state}: GET /v1/jobs/${jobId}/wait answered after ${formatDuration((Date.now() - since) / 1000)} (${polls} long poll${polls === 1 ? '' : 's'})`);
-      return end(status);
-    },
-    (err: Error) => {
-      narrator.note(`${name}: the long poll failed: ${err.message}`);
-      return end(undefined, err.message);
-    },
-  );
-  return { finished };
+  try {
+    const { status, polls } = await waitOverHttp(api, jobId);
+    narrator.note(`${name}: ${status.state}: GET /v1/jobs/${jobId}/wait answered after ${formatDuration((Date.now() - since) / 1000)} (${polls} long poll${polls === 1 ? '' : 's'})`);
+    return end(status);
+  } catch (err) {
+    narrator.note(`${name}: the long poll failed: ${(err as Error).message}`);
+    return end(undefined, (err as Error).message);
+  }
 }
 
-/** Runs the Airflow DAG against the demo's API once Airflow is installed; answers with how the scene ended. */
-async function runAirflowScene(venv: Promise<string>, api: DemoApi, client: ShaleClient, logPath: string, teardown: Teardown): Promise<SceneEnd> {
+/** Runs the Airflow DAG against the demo's API once Airflow is installed and the API is up; answers with how the scene ended. */
+async function runAirflowScene(venv: Promise<string>, apiStarted: Promise<DemoApi>, client: ShaleClient, logPath: string, teardown: Teardown): Promise<SceneEnd> {
   const end = (status?: JobStatus, problem?: string): SceneEnd => ({ name: 'airflow-daily-revenue', label: AIRFLOW_LABEL, expected: 'SUCCEEDED', status, problem });
-  say(`Airflow: DAG shale_demo (one deferred ShaleOperator task) runs against ${api.url}; its job's ID comes when the DAG run ends`);
   let python: string;
+  let api: DemoApi;
   try {
-    python = await venv;
+    [python, api] = await Promise.all([venv, apiStarted]);
   } catch (err) {
-    narrator.note(`Airflow: the install failed: ${(err as Error).message}`);
-    return end(undefined, 'Airflow could not be installed');
+    narrator.note(`Airflow: ${(err as Error).message}`);
+    return end(undefined, `Airflow did not start: ${(err as Error).message}`);
   }
+  narrator.note(`Airflow: DAG shale_demo (one deferred ShaleOperator task) runs against ${api.url}; its job's ID comes when the DAG run ends`);
   let run: AirflowRun;
   try {
     run = await runAirflowDag(ROOT, python, api, logPath, teardown);
