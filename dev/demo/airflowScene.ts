@@ -5,6 +5,7 @@
  * the Shale job and how it ended; Airflow's own output goes to a log file in the demo's run dir.
  */
 import { spawn } from 'node:child_process';
+import { mkdir, rm } from 'node:fs/promises';
 import type { Teardown } from './teardown';
 
 export interface AirflowRun {
@@ -68,12 +69,18 @@ export async function runAirflowDag(
   venv: string,
   api: { url: string; token: string; team: string },
   logPath: string,
+  /** run_demo.py makes its throw-away AIRFLOW_HOME (SQLite database, config) under TMPDIR and leaves it: here, a directory the demo removes. */
+  tmpDir: string,
   teardown: Teardown,
 ): Promise<AirflowRun> {
+  await rm(tmpDir, { recursive: true, force: true });
+  await mkdir(tmpDir, { recursive: true });
+  teardown.add(() => rm(tmpDir, { recursive: true, force: true })); // after the run is stopped (teardown runs in reverse)
   const { code, signal, stdout, stderr } = await runGroup(
     `${venv}/bin/python`,
     [`${root}integrations/airflow/demo/run_demo.py`, '--api-url', api.url, '--token', api.token, '--team', api.team, '--log', logPath],
     teardown,
+    { ...process.env, TMPDIR: tmpDir },
   );
   const line = stdout.trim().split('\n').at(-1) ?? '';
   // "… -> Shale job <id> <STATE> [...]"

@@ -331,7 +331,7 @@ async function runAirflowScene(venv: Promise<string>, apiStarted: Promise<DemoAp
   narrator.note(`Airflow: DAG shale_demo (one deferred ShaleOperator task) runs against ${api.url}; its job's ID comes when the DAG run ends`);
   let run: AirflowRun;
   try {
-    run = await runAirflowDag(ROOT, python, api, logPath, teardown);
+    run = await runAirflowDag(ROOT, python, api, logPath, `${dirname(logPath)}/airflow-tmp`, teardown);
   } catch (err) {
     narrator.note(`Airflow: run_demo.py did not start: ${(err as Error).message}`);
     return end(undefined, 'run_demo.py did not start');
