@@ -112,6 +112,7 @@ async function main(): Promise<void> {
   teardown.add(() => lock.release());
   const onSignal = (signal: NodeJS.Signals) => {
     say(`${signal}: stopping the stack`);
+    narrator.hush();
     void teardown.run().then(() => process.exit(signal === 'SIGINT' ? 130 : 143));
   };
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);

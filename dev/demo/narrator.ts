@@ -7,6 +7,7 @@
 export class Narrator {
   private readonly queued: string[] = [];
   private liveTable = false;
+  private hushed = false;
 
   constructor(
     private readonly write: (text: string) => void = (text) => process.stdout.write(text),
@@ -18,8 +19,15 @@ export class Narrator {
     this.write(`${line}\n`);
   }
 
+  /** From now on notes are dropped: the demo is stopping, and scenes cut short by it would only report that. */
+  hush(): void {
+    this.hushed = true;
+    this.queued.length = 0;
+  }
+
   /** A line about something that just happened, in the progress's style. */
   note(line: string): void {
+    if (this.hushed) return;
     if (this.tty && this.liveTable) this.queued.push(line);
     else this.say(this.stamped(line));
   }
