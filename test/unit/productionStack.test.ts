@@ -176,7 +176,7 @@ function secretsInConfig(value: unknown, path = ''): string[] {
       // Not secrets either: a path to a file holding one, a SHA-256 of one (the API's tokens), a yes/no setting.
       const namesAFile = key.endsWith('FromFile') && typeof v === 'string' && v.startsWith('/');
       const isAHash = key.endsWith('Sha256') && typeof v === 'string' && /^[0-9a-f]{64}$/.test(v);
-      const literal = SECRET_KEY.test(key) && v !== null && v !== undefined && typeof v !== 'boolean' && !namesAnEnvVariable && !namesAFile && !isAHash;
+      const literal = SECRET_KEY.test(key) && v !== null && v !== undefined && typeof v !== 'boolean' && typeof v !== 'object' && !namesAnEnvVariable && !namesAFile && !isAHash;
       return [...(literal ? [`${here}: a literal value under a secret-looking key`] : []), ...secretsInConfig(v, here)];
     });
   }
