@@ -78,9 +78,9 @@ export async function runAirflowDag(
   teardown.add(() => rm(tmpDir, { recursive: true, force: true })); // after the run is stopped (teardown runs in reverse)
   const { code, signal, stdout, stderr } = await runGroup(
     `${venv}/bin/python`,
-    [`${root}integrations/airflow/demo/run_demo.py`, '--api-url', api.url, '--token', api.token, '--team', api.team, '--log', logPath],
+    [`${root}integrations/airflow/demo/run_demo.py`, '--api-url', api.url, '--team', api.team, '--log', logPath],
     teardown,
-    { ...process.env, TMPDIR: tmpDir },
+    { ...process.env, TMPDIR: tmpDir, SHALE_API_TOKEN: api.token },
   );
   const line = stdout.trim().split('\n').at(-1) ?? '';
   // "… -> Shale job <id> <STATE> [...]"

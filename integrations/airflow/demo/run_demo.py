@@ -1,6 +1,7 @@
 """
 Runs the demo DAG (dags/shale_demo.py) once with real Airflow against a running Shale API and
-prints what happened: `python run_demo.py --api-url URL --token TOKEN [--team TEAM]`. Airflow's
+prints what happened: `SHALE_API_TOKEN=… python run_demo.py --api-url URL [--team TEAM]` (the token
+from the environment, not the command line, where `ps` shows it to every local user). Airflow's
 own output goes to a log file; the exit code is 0 only if the task and its job succeeded.
 """
 
@@ -10,6 +11,7 @@ import argparse
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -41,13 +43,24 @@ def output_to(path: Path):
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--api-url", required=True)
-    parser.add_argument("--token", required=True)
+    parser.add_argument("--token", default=None, help="the API token (default: $SHALE_API_TOKEN; prefer it: ps shows arguments)")
     parser.add_argument("--team", default="analytics")
     parser.add_argument("--log", default=None, help="Airflow's log file (default: a temp file)")
     args = parser.parse_args()
+    args.token = args.token or os.environ.get("SHALE_API_TOKEN")
+    if not args.token:
+        parser.error("no token: set SHALE_API_TOKEN (or pass --token)")
 
     home = Path(tempfile.mkdtemp(prefix="shale-airflow-demo-"))
-    log = Path(args.log) if args.log else home / "airflow.log"
+    try:
+        return run(args, home)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def run(args: argparse.Namespace, home: Path) -> int:
+    # Not in the home, which is removed at exit: the log is what the operator reads afterwards.
+    log = Path(args.log) if args.log else Path(tempfile.mkstemp(prefix="shale-airflow-demo-", suffix=".log")[1])
     os.environ.update(
         {
             "AIRFLOW_HOME": str(home),
