@@ -87,6 +87,11 @@ def _auth_headers(token: str | None) -> dict[str, str]:
     return headers
 
 
+def _session_options(base_url: str, token: str | None, verify: bool | str, timeout: float, transport: Any) -> dict[str, Any]:
+    """What the blocking and the asyncio client give their httpx session: one place for both."""
+    return {"base_url": base_url, "headers": _auth_headers(token), "verify": verify, "timeout": timeout, "transport": transport}
+
+
 class ShaleClient:
     """
     A blocking client. ``base_url`` is the API's root (``http://host:8080``); ``verify`` is True,
@@ -105,13 +110,7 @@ class ShaleClient:
     ):
         self.base_url = base_url.rstrip("/")
         self.retry = retry or RetryPolicy()
-        self._http = httpx.Client(
-            base_url=self.base_url,
-            headers=_auth_headers(token),
-            verify=verify,
-            timeout=timeout,
-            transport=transport,
-        )
+        self._http = httpx.Client(**_session_options(self.base_url, token, verify, timeout, transport))
 
     def __enter__(self) -> ShaleClient:
         return self
@@ -258,13 +257,7 @@ class AsyncShaleClient:
     ):
         self.base_url = base_url.rstrip("/")
         self.retry = retry or RetryPolicy()
-        self._http = httpx.AsyncClient(
-            base_url=self.base_url,
-            headers=_auth_headers(token),
-            verify=verify,
-            timeout=timeout,
-            transport=transport,
-        )
+        self._http = httpx.AsyncClient(**_session_options(self.base_url, token, verify, timeout, transport))
 
     async def __aenter__(self) -> AsyncShaleClient:
         return self
