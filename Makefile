@@ -46,6 +46,8 @@ check: deps lint-shell
 # lint-shell first: the install steps below are shell scripts.
 test: lint-shell deps build tools browser check
 	npx vitest run
+	# schemathesis against /openapi.json, alone: it loads the API for minutes and judges response times.
+	SHALE_SCHEMATHESIS=1 npx vitest run test/e2e/apiSchemathesis.test.ts
 	# The quick bench, so the harness cannot rot: it fails if a figure is not produced (not on the values).
 	npx tsx bench/main.ts --quick --check
 	# 1,000 submits through the HTTP API from 20 clients: one job and one Livy batch per key (fails on any violation).
