@@ -24,7 +24,7 @@ import { CancelNotConfirmedError, IdempotencyConflictError, InvalidCancelError, 
 import type { ApiConfig, Role } from './config';
 import { MAX_JOB_ID_LENGTH } from '../contract';
 import { createAuthFailureLimiter } from './authFailureLimiter';
-import { createApiMetrics, type ApiMetrics } from './metrics';
+import { createApiMetrics, recordRequest, type ApiMetrics } from './metrics';
 import { AuthenticationError, createAuthenticator, hasRole, type Authenticator, type Principal } from './principals';
 import { ApiProblem, problem, PROBLEM_CONTENT_TYPE } from './problem';
 import { registerJobRoutes } from './routes/jobs';
@@ -199,13 +199,14 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   });
 
   app.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    const seconds = reply.elapsedTime / 1000;
-    metrics.requests.observe({ method: request.method, route, status: String(reply.statusCode) }, seconds);
-    logger.info(
-      { method: request.method, route, url: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime), principal: request.principal?.name },
-      'request',
-    );
+    recordRequest(metrics, logger, {
+      method: request.method,
+      route: request.routeOptions.url ?? 'unmatched',
+      url: request.url,
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime),
+      principal: request.principal?.name,
+    });
   });
 
   app.setNotFoundHandler((request, reply) => {

@@ -8,7 +8,7 @@ import { validatorCompiler as zodValidatorCompiler, type ZodTypeProvider } from 
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { JOB_STATES, parseJobSpec, SA, WORKFLOW_TYPE, type JobState } from '../../contract';
 import { jobStatusSchema } from '../../contract/statusSchema';
-import { InvalidSpecError } from '../../client/errors';
+import { IdempotencyConflictError, InvalidSpecError } from '../../client/errors';
 import { followLog, readLog } from '../../client/logs';
 import type { ShaleClient, Submitted } from '../../client/shaleClient';
 import { mayActOnTeam, type Principal } from '../principals';
@@ -30,6 +30,7 @@ import {
   submitHeaders,
   waitQuerySchema,
 } from '../schemas';
+import { recordRequest } from '../metrics';
 import { OPTIONAL_BODY, type ApiContext } from '../server';
 
 const security = [{ bearer: [] }];
@@ -116,7 +117,7 @@ export function registerJobRoutes(app: FastifyInstance, context: ApiContext): vo
       try {
         submitted = await client.submit(body, { idempotencyKey: key, requestedBy: principal.name });
       } catch (err) {
-        metrics.submits.inc({ outcome: err instanceof InvalidSpecError ? 'invalid' : err instanceof Error && err.name === 'IdempotencyConflictError' ? 'conflict' : 'error' });
+        metrics.submits.inc({ outcome: err instanceof InvalidSpecError ? 'invalid' : err instanceof IdempotencyConflictError ? 'conflict' : 'error' });
         throw err;
       }
       return reply.code(submitted.created ? 201 : 200).send(await submitAnswer(client, submitted, metrics));
@@ -311,8 +312,7 @@ export function registerJobRoutes(app: FastifyInstance, context: ApiContext): vo
         raw.end();
       }
       // A hijacked reply skips onResponse: count and log it here.
-      metrics.requests.observe({ method: 'GET', route: '/v1/jobs/:jobId/logs/follow', status: String(status) }, (Date.now() - started) / 1000);
-      context.logger.info({ method: 'GET', route: '/v1/jobs/:jobId/logs/follow', url: request.url.split('?')[0], status, ms: Date.now() - started, principal: request.principal?.name }, 'request');
+      recordRequest(metrics, context.logger, { method: 'GET', route: '/v1/jobs/:jobId/logs/follow', url: request.url, status, ms: Date.now() - started, principal: request.principal?.name });
     },
   );
 
