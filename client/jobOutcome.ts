@@ -20,15 +20,10 @@ function looksLikeStatus(value: unknown): value is JobStatus {
 export function statusFromWorkflowError(err: unknown): JobStatus | undefined {
   if (!(err instanceof WorkflowFailedError)) return undefined;
   const cause = err.cause;
-  if (cause instanceof ApplicationFailure && cause.type && END_TYPES.has(cause.type)) {
-    const details = cause.details?.[0];
-    return looksLikeStatus(details) ? details : undefined;
-  }
-  if (cause instanceof CancelledFailure) {
-    const details = cause.details?.[0];
-    return looksLikeStatus(details) ? details : undefined;
-  }
-  return undefined;
+  const endOfJob = (cause instanceof ApplicationFailure && !!cause.type && END_TYPES.has(cause.type)) || cause instanceof CancelledFailure;
+  if (!endOfJob) return undefined;
+  const details = cause.details?.[0];
+  return looksLikeStatus(details) ? details : undefined;
 }
 
 /** The status a cancelled run keeps in its memo. */
