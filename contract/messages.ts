@@ -3,7 +3,7 @@
  * checks every handler applies to what it is sent. Plain code (no zod): it runs in every workflow.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { CancelAnswer, JobStatus } from './status';
+import type { CancelAnswer, CancelRequest, JobStatus } from './status';
 
 export interface CancelArgs {
   reason?: string;
@@ -73,4 +73,9 @@ function kindOf(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
   return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}
+
+/** How a cancel is told as a reason: on the cancelled attempt, the Canceled close and the next run's record of it. */
+export function cancelledBy(cancel: Pick<CancelRequest, 'requestedBy' | 'reason'>): string {
+  return `cancelled by ${cancel.requestedBy}: ${cancel.reason}`;
 }

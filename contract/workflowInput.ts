@@ -1,6 +1,6 @@
 /** The sparkJob workflow's input, including the state carried across continue-as-new. */
 import type { BatchRef } from './activities';
-import type { Checked } from './messages';
+import { cancelledBy, type Checked } from './messages';
 import type { JobSpecInput, JobSpec } from './jobSpec';
 import type { JobStatus, RunSummary } from './status';
 
@@ -114,7 +114,7 @@ export function runSummaryOf(status: JobStatus, runId: string, fallbackRun = 1, 
   const cancel = status.cancel;
   const reason =
     status.state === 'CANCELLED' && cancel
-      ? `cancelled by ${cancel.requestedBy}: ${cancel.reason}`
+      ? cancelledBy(cancel)
       : status.lastError
         ? `${status.lastError.type}: ${status.lastError.message}`
         : undefined;

@@ -40,6 +40,7 @@ import { ErrorType } from '../contract/errors';
 import { attemptName } from '../contract/jobId';
 import {
   CANCEL_LIMITS,
+  cancelledBy,
   cancelSignal,
   checkCancelArgs,
   checkNoArgs,
@@ -194,7 +195,7 @@ class SparkJob {
       if (!arrived) log.warn('the run closes Failed (cancelled), not Canceled: its own cancellation did not arrive', { event: 'job.cancel-close', jobId: info.workflowId });
     }
     const cancel = status.cancel;
-    throw new CancelledFailure(cancel ? `cancelled by ${cancel.requestedBy}: ${cancel.reason}` : 'the job was cancelled', [status]);
+    throw new CancelledFailure(cancel ? cancelledBy(cancel) : 'the job was cancelled', [status]);
   }
 
   /** Rule: every spec is validated (schema and team policy) in an activity before anything is submitted. */
@@ -606,7 +607,7 @@ class SparkJob {
       if (killed?.deleted) this.record.recordBatch({ batchId: ref.batchId, batchName: ref.batchName, state: 'killed', log: killed.log });
     }
     const cancel = this.record.status.cancel;
-    this.record.finishAttempt('CANCELLED', cancel ? `cancelled by ${cancel.requestedBy}: ${cancel.reason}` : 'cancelled');
+    this.record.finishAttempt('CANCELLED', cancel ? cancelledBy(cancel) : 'cancelled');
     this.record.setState('CANCELLED');
   }
 }
