@@ -30,6 +30,9 @@ fail() { # step [hint]
   exit 1
 }
 
+# The tool's own last word (Maven's or pip's ERROR line), for the one-line error.
+last_log_line() { grep -v '^[[:space:]]*$' "$log" | tail -n1 | cut -c1-300; }
+
 # The pom's hash is kept with the jars: a changed pom (another pin) rebuilds them.
 pom_hash() { sha256sum "$pom" | cut -d' ' -f1; }
 livy_complete() { [ -f "$livy_home/.shale-pom-sha256" ] && [ "$(cat "$livy_home/.shale-pom-sha256")" = "$(pom_hash)" ]; }
@@ -131,7 +134,7 @@ if ! livy_complete; then
   # -B -ntp: no colours or progress bars in the log. JAVA_HOME: the JDK checked above.
   JAVA_HOME="$java_home" mvn -B -ntp -q -f "$pom" dependency:copy-dependencies \
     -DincludeScope=runtime -DoutputDirectory="$partial/jars" >>"$log" 2>&1 ||
-    fail "step 2/4 'mvn dependency:copy-dependencies' of org.apache.livy:livy-server:$LIVY_VERSION from Maven Central" "see $log"
+    fail "step 2/4 'mvn dependency:copy-dependencies' of org.apache.livy:livy-server:$LIVY_VERSION from Maven Central" "$(last_log_line) (see $log)"
   [ -f "$partial/jars/livy-server-$LIVY_VERSION.jar" ] ||
     fail "step 2/4 'mvn dependency:copy-dependencies'" "Maven ran but $partial/jars has no livy-server-$LIVY_VERSION.jar"
   pom_hash >"$partial/.shale-pom-sha256"
@@ -150,7 +153,7 @@ if ! spark_complete; then
   # instead of using the jars in the PyPI package: never passed on.
   env -u PYSPARK_HADOOP_VERSION -u PYSPARK_HIVE_VERSION -u PYSPARK_RELEASE_MIRROR \
     "$partial/bin/python" -m pip install --disable-pip-version-check --no-input "pyspark==$PYSPARK_VERSION" >>"$log" 2>&1 ||
-    fail "step 4/4 'pip install pyspark==$PYSPARK_VERSION' from PyPI" "see $log"
+    fail "step 4/4 'pip install pyspark==$PYSPARK_VERSION' from PyPI" "$(last_log_line) (see $log)"
   [ -x "$partial/$site_packages/pyspark/bin/spark-submit" ] ||
     fail "step 4/4 'pip install pyspark==$PYSPARK_VERSION'" "pip ran but there is no $site_packages/pyspark/bin/spark-submit"
   : >"$partial/.shale-pyspark-$PYSPARK_VERSION"
