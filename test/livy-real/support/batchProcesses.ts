@@ -5,6 +5,7 @@
  * the batch name to spark-submit (`--name`, and Shale's `spark.app.name`).
  */
 import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import type { RealLivy } from '../../../dev/stack/realLivy';
 
 export interface BatchProcesses {
@@ -24,6 +25,15 @@ async function readProc(pid: number): Promise<{ args: string[]; ppid: number } |
   }
 }
 
+/**
+ * The spark-submit JVM itself. On its way up, bin/spark-submit is a bash script (spark-class) that
+ * runs a short-lived launcher JVM (org.apache.spark.launcher.Main) to build the command, then execs
+ * it: those carry the same arguments for a moment and are not a second spark-submit.
+ */
+function isSparkSubmitJvm(args: string[]): boolean {
+  return basename(args[0] ?? '') === 'java' && args.includes('org.apache.spark.deploy.SparkSubmit') && !args.includes('org.apache.spark.launcher.Main');
+}
+
 export async function batchProcesses(livy: RealLivy, batchName: string): Promise<BatchProcesses> {
   const pids = await livy.sparkProcesses();
   const procs = new Map<number, { args: string[]; ppid: number }>();
@@ -31,7 +41,7 @@ export async function batchProcesses(livy: RealLivy, batchName: string): Promise
     const proc = await readProc(pid);
     if (proc) procs.set(pid, proc);
   }
-  const sparkSubmit = [...procs].filter(([, p]) => p.args.includes('org.apache.spark.deploy.SparkSubmit') && p.args.some((a) => a === batchName || a === `spark.app.name=${batchName}`)).map(([pid]) => pid);
+  const sparkSubmit = [...procs].filter(([, p]) => isSparkSubmitJvm(p.args) && p.args.some((a) => a === batchName || a === `spark.app.name=${batchName}`)).map(([pid]) => pid);
   const drivers = [...procs].filter(([, p]) => sparkSubmit.includes(p.ppid)).map(([pid]) => pid);
   return { sparkSubmit, drivers };
 }

@@ -26,6 +26,11 @@ export interface RecordingProxy {
   requests(): RecordedRequest[];
   /** Requests about the batch: its POST, and those naming it (by name, or by id when given) in their path. */
   requestsFor(batch: { name: string; id?: number }): RecordedRequest[];
+  /**
+   * While false, every request has its connection dropped as if Livy were down, so a test can
+   * extend an outage until it has arranged Livy's state (e.g. a batch of its own under a reused id).
+   */
+  setPassing(passing: boolean): void;
   close(): Promise<void>;
 }
 
@@ -47,10 +52,15 @@ function nameIn(body: Buffer): string | undefined {
 export async function startRecordingProxy(livyUrl: string): Promise<RecordingProxy> {
   const target = new URL(livyUrl);
   const recorded: RecordedRequest[] = [];
+  let passing = true;
 
   const forward = (incoming: IncomingMessage, outgoing: ServerResponse) => {
     const entry: RecordedRequest = { at: Date.now(), method: incoming.method ?? 'GET', path: incoming.url ?? '/', status: 'unreachable' };
     recorded.push(entry);
+    if (!passing) {
+      incoming.socket.destroy();
+      return;
+    }
     const upstream = httpRequest(
       { host: target.hostname, port: target.port, method: incoming.method, path: incoming.url, headers: { ...incoming.headers, host: target.host } },
       (answer) => {
@@ -79,6 +89,9 @@ export async function startRecordingProxy(livyUrl: string): Promise<RecordingPro
   return {
     url: `http://127.0.0.1:${port}`,
     requests: () => [...recorded],
+    setPassing: (value) => {
+      passing = value;
+    },
     requestsFor: (batch) => recorded.filter((r) => r.createsBatch === batch.name || addressesBatch(r.path, batch)),
     close: () =>
       new Promise<void>((resolve) => {
