@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { callApi } from './apiHarness';
+import { onOwnServer } from '../support/stack';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -26,7 +27,7 @@ function running(pattern: string): string[] {
   return out.split('\n').filter((line) => line.includes(pattern) && !line.includes('ps -eo'));
 }
 
-describe('the local stack', () => {
+describe(onOwnServer('the local stack', 'dev/stack/localStack.ts starts its dev server and must stop it'), () => {
   it('prints one ready line, serves the API with its tokens, and stops everything when stdin closes', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'dev/stack/localStack.ts', '--team', 'analytics'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';

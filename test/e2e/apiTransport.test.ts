@@ -26,7 +26,7 @@ const running: RunningApi[] = [];
 
 beforeAll(async () => {
   connection = await Connection.connect({ address: inject('temporalAddress') });
-  client = await ShaleClient.connect({ connection, taskQueue: `api-transport-${Date.now()}`, identity: 'api-transport-test' });
+  client = await ShaleClient.connect({ connection, namespace: inject('temporalNamespace'), taskQueue: `api-transport-${Date.now()}`, identity: 'api-transport-test' });
   dir = await mkdtemp(join(tmpdir(), 'shale-api-transport-'));
 });
 afterAll(async () => {

@@ -25,7 +25,7 @@ function shale(...args: string[]) {
     execFile(
       SHALE,
       args,
-      { env: { ...process.env, SHALE_TEMPORAL_ADDRESS: stack.address, SHALE_TASK_QUEUE: stack.taskQueue }, timeout: 60_000 },
+      { env: { ...process.env, SHALE_TEMPORAL_ADDRESS: stack.address, SHALE_TEMPORAL_NAMESPACE: stack.namespace, SHALE_TASK_QUEUE: stack.taskQueue }, timeout: 60_000 },
       (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
     );
   });

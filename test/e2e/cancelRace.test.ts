@@ -24,7 +24,7 @@ beforeAll(async () => {
   stack = await startStack('e2e-cancel-race');
   // The second cancel comes from another caller with its own connection, as a second process would.
   secondConnection = await Connection.connect({ address: stack.address });
-  secondCaller = await ShaleClient.connect({ connection: secondConnection, taskQueue: stack.taskQueue, identity: 'second-caller@ci' });
+  secondCaller = await ShaleClient.connect({ connection: secondConnection, namespace: stack.namespace, taskQueue: stack.taskQueue, identity: 'second-caller@ci' });
 });
 afterAll(async () => {
   await secondConnection?.close();
@@ -113,7 +113,7 @@ describe('a job that no worker runs', () => {
   it('answers within seconds that no worker polls the task queue, and leaves the cancel as a signal', async () => {
     const taskQueue = uniqueTaskQueue('e2e-no-worker');
     const connection = await Connection.connect({ address: stack.address });
-    const orphanClient = await ShaleClient.connect({ connection, taskQueue, identity: 'e2e-tester@ci' });
+    const orphanClient = await ShaleClient.connect({ connection, namespace: stack.namespace, taskQueue, identity: 'e2e-tester@ci' });
     try {
       const { jobId } = await orphanClient.submit({ ...simSpec('no-worker'), team: 'e2e-race' });
       const started = Date.now();

@@ -30,7 +30,7 @@ function run(command: string, args: string[], env: Record<string, string> = {}) 
 }
 
 function shale(...args: string[]) {
-  return run(SHALE, args, { SHALE_TEMPORAL_ADDRESS: stack.address, SHALE_TASK_QUEUE: stack.taskQueue });
+  return run(SHALE, args, { SHALE_TEMPORAL_ADDRESS: stack.address, SHALE_TEMPORAL_NAMESPACE: stack.namespace, SHALE_TASK_QUEUE: stack.taskQueue });
 }
 
 async function specFile(name: string, spec: object, format: 'yaml' | 'json' = 'yaml'): Promise<string> {
@@ -102,7 +102,7 @@ describe('the shale CLI end to end', () => {
     const { jobId } = await stack.client.submit({ ...simSpec('cli-signal', { 'shale.sim.durationMs': '600000' }), team: 'e2e-cli' });
     await vi.waitFor(async () => expect((await stack.client.status(jobId)).state).toBe('RUNNING'), { timeout: 20_000, interval: 100 });
     const signalled = await run(inject('tools').temporal, [
-      'workflow', 'signal', '--address', stack.address, '--workflow-id', jobId, '--name', 'cancel',
+      'workflow', 'signal', '--address', stack.address, '--namespace', stack.namespace, '--workflow-id', jobId, '--name', 'cancel',
       '--input', JSON.stringify({ reason: 'from the temporal CLI', requestedBy: 'oncall' }),
     ]);
     expect(signalled.code).toBe(0);

@@ -38,7 +38,7 @@ function run(command: string, args: string[], options: { cwd?: string; env: Node
 }
 
 /** `shale …` typed in a shell whose working directory is outside the repository. */
-function shale(args: string[], env: Record<string, string> = { SHALE_TEMPORAL_ADDRESS: stack.address, SHALE_TASK_QUEUE: stack.taskQueue }) {
+function shale(args: string[], env: Record<string, string> = { SHALE_TEMPORAL_ADDRESS: stack.address, SHALE_TEMPORAL_NAMESPACE: stack.namespace, SHALE_TASK_QUEUE: stack.taskQueue }) {
   return run('shale', args, { cwd: home, env: cleanEnv(env) });
 }
 
@@ -74,7 +74,7 @@ describe('the installed shale CLI', () => {
     const spec = join(home, 'ok.yaml');
     await writeFile(spec, toYaml({ ...simSpec('cli-path-ok'), team: 'e2e-cli' }));
     const script = 'J=$(shale submit ok.yaml --key path-ok) && K=$(shale submit ok.yaml --key path-ok) && echo "J=$J K=$K"';
-    const shell = await run('bash', ['-c', script], { cwd: home, env: cleanEnv({ SHALE_TEMPORAL_ADDRESS: stack.address, SHALE_TASK_QUEUE: stack.taskQueue }) });
+    const shell = await run('bash', ['-c', script], { cwd: home, env: cleanEnv({ SHALE_TEMPORAL_ADDRESS: stack.address, SHALE_TEMPORAL_NAMESPACE: stack.namespace, SHALE_TASK_QUEUE: stack.taskQueue }) });
     expect(shell.code, shell.stderr).toBe(0);
     const [, j, k] = /^J=(\S+) K=(\S+)\n$/.exec(shell.stdout) ?? [];
     expect(j).toMatch(/^e2e-cli-/);
@@ -112,7 +112,7 @@ describe('the installed shale CLI', () => {
 
   it("reaches Temporal through a profile of Temporal's config file, and --address beats it", async () => {
     const toml = join(home, 'temporal.toml');
-    await writeFile(toml, ['[profile.dev]', `address = "${stack.address}"`, 'namespace = "default"', '', '[profile.default]', 'address = "127.0.0.1:1"'].join('\n'));
+    await writeFile(toml, ['[profile.dev]', `address = "${stack.address}"`, `namespace = "${stack.namespace}"`, '', '[profile.default]', 'address = "127.0.0.1:1"'].join('\n'));
     const env = { TEMPORAL_CONFIG_FILE: toml, SHALE_TASK_QUEUE: stack.taskQueue };
     expect(await shale(['--profile', 'dev', 'status', 'no-such-job'], env)).toMatchObject({ code: 4, stderr: 'shale: no job no-such-job\n' });
     expect(await shale(['status', 'no-such-job'], { ...env, TEMPORAL_PROFILE: 'dev' })).toMatchObject({ code: 4 });
@@ -141,18 +141,18 @@ describe('the installed shale CLI', () => {
       }),
     );
     // Temporal's own variable, as an operator's shell would have it.
-    const env = cleanEnv({ TEMPORAL_ADDRESS: stack.address });
+    const env = cleanEnv({ TEMPORAL_ADDRESS: stack.address, TEMPORAL_NAMESPACE: stack.namespace });
     const worker = spawn('shale', ['worker', '--config', config], { cwd: home, env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     worker.stderr.on('data', (chunk) => (stderr += String(chunk)));
     const exited = new Promise<number | null>((resolve) => worker.once('exit', (code) => resolve(code)));
     try {
-      await expect.poll(() => stderr, { timeout: 90_000, interval: 200 }).toMatch(/shale worker: namespace default, task queue e2e-cli-path-worker/);
+      await expect.poll(() => stderr, { timeout: 90_000, interval: 200 }).toContain(`shale worker: namespace ${stack.namespace}, task queue e2e-cli-path-worker`);
       expect(stderr).toContain(`Temporal at ${stack.address}`);
       expect(stderr).not.toMatch(RAN_FROM_SOURCE);
       const spec = join(home, 'on-worker.yaml');
       await writeFile(spec, toYaml({ ...simSpec('cli-path-worker'), team: 'e2e-cli' }));
-      const submitted = await shale(['submit', spec, '--wait'], { TEMPORAL_ADDRESS: stack.address, SHALE_TASK_QUEUE: taskQueue });
+      const submitted = await shale(['submit', spec, '--wait'], { TEMPORAL_ADDRESS: stack.address, TEMPORAL_NAMESPACE: stack.namespace, SHALE_TASK_QUEUE: taskQueue });
       expect(submitted.code, submitted.stderr).toBe(0);
       expect(submitted.stdout).toMatch(/state\s+SUCCEEDED/);
     } finally {

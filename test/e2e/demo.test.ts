@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEMO_TOKEN_PATTERN, demoApiCredentials } from '../../dev/demo/demoApi';
+import { onOwnServer } from '../support/stack';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const started: ChildProcess[] = [];
@@ -54,7 +55,7 @@ afterAll(() => {
   for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
 
-describe('make demo', () => {
+describe(onOwnServer('make demo', 'the demo starts its dev server and must leave no process behind'), () => {
   it("makes the HTTP API's token fresh for each run and writes only its SHA-256 into the config", () => {
     const [one, two] = [demoApiCredentials('demo'), demoApiCredentials('demo')];
     expect(one.token).toMatch(new RegExp(`^${DEMO_TOKEN_PATTERN.source}$`));

@@ -51,13 +51,14 @@ beforeAll(async () => {
   connection = await NativeConnection.connect({ address });
   worker = await Worker.create({
     connection,
+    namespace: inject('temporalNamespace'),
     taskQueue,
     workflowBundle: await workflowBundle(),
     activities: createLogActivities({ clusters: new StaticClusters([{ id: CLUSTER, livyUrl: sim.url, tags: {} }]), livy }),
   });
   running = worker.run();
   clientConnection = await Connection.connect({ address });
-  client = new Client({ connection: clientConnection });
+  client = new Client({ connection: clientConnection, namespace: inject('temporalNamespace') });
   reader = { temporal: client };
 });
 

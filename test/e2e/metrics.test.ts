@@ -33,7 +33,7 @@ beforeAll(async () => {
   await writeFile(
     config,
     toYaml({
-      temporal: { address: inject('temporalAddress'), taskQueue },
+      temporal: { address: inject('temporalAddress'), namespace: inject('temporalNamespace'), taskQueue },
       clusters: [{ id: 'metrics-cluster', livyUrl: livy.url, sparkVersion: '3' }],
       livy: { pollIntervalMs: 100 },
       metrics: { prometheusBindAddress: `127.0.0.1:${port}` },
@@ -41,7 +41,7 @@ beforeAll(async () => {
   );
   worker = spawn(SHALE, ['worker', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
   worker.stderr!.on('data', (chunk) => (workerLog += chunk));
-  client = await ShaleClient.connect({ address: inject('temporalAddress'), taskQueue, identity: 'metrics-test' });
+  client = await ShaleClient.connect({ address: inject('temporalAddress'), namespace: inject('temporalNamespace'), taskQueue, identity: 'metrics-test' });
 });
 afterAll(async () => {
   await client?.close();

@@ -22,7 +22,7 @@ import { buildIdsOf } from '../replay/corpus';
 import { simSpec } from '../support/stack';
 import { installQuietRuntime, uniqueTaskQueue, workflowBundle } from '../support/workflowEnv';
 
-const NAMESPACE = 'default';
+const NAMESPACE = inject('temporalNamespace');
 const FOREVER = '600000';
 const deploymentName = `shale-e2e-versioning-${process.pid}`;
 const A = 'build-a';
@@ -37,7 +37,7 @@ const workers: { shale: ShaleWorker; running: Promise<void>; native: NativeConne
 
 async function startWorker(mode: VersioningMode, buildId: string): Promise<void> {
   const config = parseWorkerConfig({
-    temporal: { address, taskQueue },
+    temporal: { address, namespace: NAMESPACE, taskQueue },
     clusters: [{ id: 'emr6-spark3', livyUrl: livy.url, sparkVersion: '3' }],
     livy: { pollIntervalMs: 100, requestTimeoutMs: 1000, failoverAfterUnreachableSeconds: 2 },
     worker: { heartbeatIntervalMs: 1000, shutdownGraceSeconds: 2 },
@@ -103,7 +103,7 @@ beforeAll(async () => {
   taskQueue = uniqueTaskQueue('e2e-versioning');
   livy = await startLivySimulator({ name: 'spark3', startingMs: 100, defaultDurationMs: 500 });
   connection = await Connection.connect({ address });
-  client = await ShaleClient.connect({ connection, taskQueue, identity: 'e2e-tester@ci' });
+  client = await ShaleClient.connect({ connection, namespace: NAMESPACE, taskQueue, identity: 'e2e-tester@ci' });
 
   // A release before Worker Versioning: an unversioned worker and its running job.
   await startWorker('off', 'unversioned');

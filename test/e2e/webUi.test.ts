@@ -8,7 +8,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevServer, type DevServer } from '../../dev/stack/devServer';
 import { freePort } from '../../dev/stack/ports';
-import { simSpec, startStack, type E2EStack } from '../support/stack';
+import { onOwnServer, simSpec, startStack, type E2EStack } from '../support/stack';
 
 const SCREENSHOTS = fileURLToPath(new URL('../.tmp/', import.meta.url));
 /** Without the background-networking flags Chromium keeps dialling out, and this network refuses it. */
@@ -29,7 +29,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-describe('the Temporal Web UI', () => {
+describe(onOwnServer('the Temporal Web UI', "the Web UI is the dev server's own (--ui-port)"), () => {
   it('filters by ShaleState and shows the Shale job with its summary', async () => {
     const { jobId } = await stack.client.submit(simSpec('ui-visible'));
     expect((await stack.client.wait(jobId, { pollIntervalMs: 100 })).state).toBe('SUCCEEDED');

@@ -14,6 +14,7 @@ import { captureRuntimeLogs, installQuietRuntime, uniqueTaskQueue, workflowBundl
 
 export interface E2EStack {
   address: string;
+  namespace: string;
   taskQueue: string;
   spark2: LivySimulator;
   spark3: LivySimulator;
@@ -23,7 +24,7 @@ export interface E2EStack {
 }
 
 export interface StackOptions {
-  /** Another Temporal server than the run's shared one (e.g. one with the Web UI). */
+  /** Another Temporal server than the run's shared one (e.g. one with the Web UI); its namespace is `default`. */
   address?: string;
   /** The worker's environment (secrets named by the config, e.g. `livy.authHeaderFromEnv`); default process.env. */
   env?: NodeJS.ProcessEnv;
@@ -36,13 +37,14 @@ export async function startStack(prefix: string, overrides: Partial<WorkerConfig
   installQuietRuntime({ hideScriptedFailures: true });
   const stopCapture = options.logSink ? captureRuntimeLogs(options.logSink) : undefined;
   const address = options.address ?? inject('temporalAddress');
+  const namespace = options.address ? 'default' : inject('temporalNamespace');
   const taskQueue = uniqueTaskQueue(prefix);
   const [spark2, spark3] = await Promise.all([
     startLivySimulator({ name: 'spark2', startingMs: 100, defaultDurationMs: 500 }),
     startLivySimulator({ name: 'spark3', startingMs: 100, defaultDurationMs: 500 }),
   ]);
   const config = parseWorkerConfig({
-    temporal: { address, taskQueue },
+    temporal: { address, namespace, taskQueue },
     clusters: [
       { id: 'emr5-spark2', livyUrl: spark2.url, sparkVersion: '2', pool: 'default' },
       { id: 'emr6-spark3', livyUrl: spark3.url, sparkVersion: '3', pool: 'default' },
@@ -61,9 +63,10 @@ export async function startStack(prefix: string, overrides: Partial<WorkerConfig
   });
   const running = shale.run();
   const clientConnection = await Connection.connect({ address });
-  const client = await ShaleClient.connect({ connection: clientConnection, taskQueue, identity: 'e2e-tester@ci' });
+  const client = await ShaleClient.connect({ connection: clientConnection, namespace, taskQueue, identity: 'e2e-tester@ci' });
   return {
     address,
+    namespace,
     taskQueue,
     spark2,
     spark3,
@@ -92,4 +95,17 @@ export function simSpec(name: string, conf: Record<string, string> = {}, extra: 
     conf: { 'shale.sim.durationMs': '300', ...conf },
     ...extra,
   };
+}
+
+/**
+ * The describe title of a file that starts a Temporal server of its own even when the run was given
+ * one (SHALE_TEST_TEMPORAL_ADDRESS): under that switch the title says so and why, so the run's output
+ * shows which results did not come from the external server.
+ */
+export function onOwnServer(title: string, why: string): string {
+  if (!inject('temporalExternal')) return title;
+  const note = `on a dev server of its own, not SHALE_TEST_TEMPORAL_ADDRESS: ${why}`;
+  // The default reporter shows test names, not describe titles: the note is printed as well.
+  console.info(`${title}: ${note}`);
+  return `${title} [${note}]`;
 }
