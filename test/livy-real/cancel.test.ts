@@ -2,7 +2,7 @@
  * Cancelling on a real Livy: mid-run (one DELETE, the spark-submit process gone) and after the job
  * finished (nothing sent to Livy: a DELETE would erase the finished batch's record, DESIGN.md rule 4).
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, it, vi } from 'vitest';
 import { batchProcesses, killLeftovers } from './support/batchProcesses';
 import { appSpec, batchName, startRealLivyStack, type RealLivyStack } from './support/realLivyStack';
 
@@ -26,8 +26,9 @@ async function livyBatch(name: string): Promise<{ status: number; state?: string
   return { status: response.status, state: body.state };
 }
 
-describe('cancelling jobs on a real Livy', () => {
-  it('cancels a running job with exactly one DELETE, and its spark-submit process is gone', async () => {
+// The two jobs are independent: they run side by side.
+describe.concurrent('cancelling jobs on a real Livy', () => {
+  it('cancels a running job with exactly one DELETE, and its spark-submit process is gone', async ({ expect }) => {
     const { jobId } = await stack.client.submit(appSpec('cancel-running', 'long_running.py', ['600']));
     const name = batchName(jobId);
     // Running for real: the app's own heartbeat line has reached Livy's log.
@@ -57,7 +58,7 @@ describe('cancelling jobs on a real Livy', () => {
     for (const pid of before.sparkSubmit) expect(await stack.livy.sparkProcesses()).not.toContain(pid);
   });
 
-  it('leaves a finished job SUCCEEDED when cancelled afterwards, and sends Livy nothing about it', async () => {
+  it('leaves a finished job SUCCEEDED when cancelled afterwards, and sends Livy nothing about it', async ({ expect }) => {
     const { jobId } = await stack.client.submit(appSpec('cancel-finished', 'long_running.py', ['1']));
     const name = batchName(jobId);
     const finished = await stack.client.wait(jobId);

@@ -48,20 +48,20 @@ export async function startRealLivyStack(prefix: string, options: RealLivyStackO
   installQuietRuntime({ hideScriptedFailures: true });
   const address = inject('temporalAddress');
   const taskQueue = uniqueTaskQueue(prefix);
+  // Bundling the workflows takes seconds, as does Livy's start: both at once.
+  const bundle = workflowBundle();
+  bundle.catch(() => undefined); // awaited below; a failure there is reported then
   // The jar's folder must be on Livy's whitelist from the start: it is made first, filled while Livy starts.
   const jarDir = options.jar ? await mkdtemp(join(tmpdir(), 'shale-jar-app-')) : undefined;
-  const livy = await startRealLivy({ allowedDirs: [APPS_DIR, join(REPO, 'activities/livy'), ...(jarDir ? [jarDir] : [])], stateRetainSeconds: 600 });
-  const cleanups: Array<() => Promise<unknown>> = [() => livy.close()];
+  const cleanups: Array<() => Promise<unknown>> = [];
   if (jarDir) cleanups.push(() => rm(jarDir, { recursive: true, force: true }));
   const teardownAll = async () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch((err: Error) => process.stderr.write(`teardown: ${err.message}\n`));
   };
   try {
-    const [jarPath, proxy, bundle] = await Promise.all([
-      jarDir ? compileJarApp(livy.sparkHome, jarDir) : Promise.resolve(undefined),
-      startRecordingProxy(livy.url),
-      workflowBundle(),
-    ]);
+    const livy = await startRealLivy({ allowedDirs: [APPS_DIR, join(REPO, 'activities/livy'), ...(jarDir ? [jarDir] : [])], stateRetainSeconds: 600 });
+    cleanups.push(() => livy.close());
+    const [jarPath, proxy] = await Promise.all([jarDir ? compileJarApp(livy.sparkHome, jarDir) : Promise.resolve(undefined), startRecordingProxy(livy.url)]);
     cleanups.push(() => proxy.close());
     const config = parseWorkerConfig({
       temporal: { address, taskQueue },
@@ -74,7 +74,7 @@ export async function startRealLivyStack(prefix: string, options: RealLivyStackO
     });
     const connection = await NativeConnection.connect({ address });
     cleanups.push(() => connection.close());
-    const shale = await createShaleWorker(config, { connection, workflowBundle: bundle, identity: `livy-real-worker@${taskQueue}` });
+    const shale = await createShaleWorker(config, { connection, workflowBundle: await bundle, identity: `livy-real-worker@${taskQueue}` });
     const running = shale.run();
     cleanups.push(async () => {
       shale.shutdown();
