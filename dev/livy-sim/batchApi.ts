@@ -1,7 +1,7 @@
 /** Livy's batch REST API (/batches), as BatchSessionServlet and SessionServlet answer it. */
 import type { BatchRecord, BatchStore } from './batches.js';
 import { parseCreateBatchRequest, RequestBodyError } from './createRequest.js';
-import { decodeSegment, isAllDigits, json, message, NumberFormatError, parseJavaInt, type Answer } from './http.js';
+import { decodeSegment, empty, isAllDigits, json, message, NumberFormatError, parseJavaInt, type Answer } from './http.js';
 
 export interface BatchApiRequest {
   method: string;
@@ -91,7 +91,11 @@ function create(store: BatchStore, body: string): Answer {
   const result = store.submit(request);
   const batchName = request.name ?? undefined;
   // A failed start still names the batch it registered (LIVY.md), so the request log shows its id.
-  if (!result.ok) return message(400, result.msg, { batchName, ...(result.batch ? { batchId: result.batch.id } : {}) });
+  if (!result.ok) {
+    const extra = { batchName, ...(result.batch ? { batchId: result.batch.id } : {}) };
+    // An exception Livy did not expect (a ClassCastException) is a 500 whose body is its text, bare.
+    return result.status === 500 ? json(500, result.msg, extra) : message(400, result.msg, extra);
+  }
   const { batch } = result;
   return json(201, store.view(batch), {
     headers: { location: `/batches/${batch.id}` },
@@ -111,17 +115,18 @@ function log(store: BatchStore, batch: BatchRecord, query: URLSearchParams): Ans
 
 function route(store: BatchStore, req: BatchApiRequest): Answer {
   const { method, segments, query } = req;
+  // Scalatra lists the route's methods in Allow, HEAD included (GET routes answer it).
   if (segments.length === 0) {
-    if (method === 'GET') return list(store, query);
+    if (method === 'GET' || method === 'HEAD') return list(store, query);
     if (method === 'POST') return create(store, req.body);
-    return message(405, 'Method Not Allowed');
+    return empty(405, { allow: 'POST, GET, HEAD' });
   }
-  if (segments.length > 2) return message(404, 'Not Found');
+  if (segments.length > 2) return empty(404);
   const idOrName = decodeSegment(segments[0] ?? '');
   const action = segments[1];
-  const allowed = action === undefined ? ['GET', 'DELETE'] : action === 'state' || action === 'log' ? ['GET'] : [];
-  if (allowed.length === 0) return message(404, 'Not Found');
-  if (!allowed.includes(method)) return message(405, 'Method Not Allowed');
+  const allowed = action === undefined ? ['DELETE', 'GET', 'HEAD'] : action === 'state' || action === 'log' ? ['GET', 'HEAD'] : [];
+  if (allowed.length === 0) return empty(404);
+  if (!allowed.includes(method)) return empty(405, { allow: allowed.join(', ') });
 
   const batch = lookup(store, idOrName);
   if (!batch) return notFound(idOrName);

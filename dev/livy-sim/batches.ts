@@ -32,6 +32,8 @@ export interface BatchStoreOptions {
   localDirWhitelist: readonly string[];
   /** Conf keys of `spark-blacklist.conf`. */
   confBlacklist: readonly string[];
+  /** Hadoop's fs.defaultFS: what a path without a scheme resolves against. */
+  defaultFs: string;
   yarn: YarnCluster;
   /** Fake URLs for a YARN application, under the simulator's host. */
   appUrls: (appId: string) => AppUrls;
@@ -72,7 +74,14 @@ export interface BatchRecord {
 
 export type SubmitResult =
   | { ok: true; batch: BatchRecord }
-  | { ok: false; msg: string; id: number; batch?: BatchRecord };
+  /** 400 {"msg"} for a refusal; 500 with a bare string for an exception Livy did not expect. */
+  | { ok: false; msg: string; id: number; status?: 400 | 500; batch?: BatchRecord };
+
+/** Why a start failed after registration, and how Livy answers it. */
+interface StartFailure {
+  msg: string;
+  status: 400 | 500;
+}
 
 /** How Livy forgets its batches on a restart without recovery (LIVY.md). */
 export type ForgetMode = 'graceful' | 'crash';
@@ -153,7 +162,10 @@ export class BatchStore {
       ? null
       : this.opts.yarn.submit({ name: request.conf['spark.app.name'] ?? name ?? `livy-batch-${id}`, user: request.proxyUser, queue: request.queue, tags: this.tagsOf(request, id) });
     const batch = this.register({ id, name, proxyUser: request.proxyUser, behaviour, app });
-    if (failure) return { ok: false, id, msg: this.rejection(failure), batch };
+    if (failure) {
+      const msg = failure.status === 500 ? failure.msg : this.rejection(failure.msg);
+      return { ok: false, id, msg, status: failure.status, batch };
+    }
     this.schedule(batch, behaviour.startingMs, () => this.run(batch));
     return { ok: true, batch };
   }
@@ -254,7 +266,8 @@ export class BatchStore {
       appInfo: {
         driverLogUrl: batch.driverLogUrl,
         sparkUiUrl: batch.sparkUiUrl,
-        executorLogUrls: null,
+        // 0.8 added the key; 0.7.1 answers without it (seen on 0.7.1).
+        ...(this.opts.livyVersion === '0.9' ? { executorLogUrls: null } : {}),
       },
       log: this.logEntries(batch).slice(-BATCH_VIEW_LOG_LINES),
     };
@@ -279,17 +292,26 @@ export class BatchStore {
     return this.opts.livyVersion === '0.9' ? `Rejected, Reason: ${reason}` : reason;
   }
 
-  /** Why Livy would refuse to launch spark-submit after registering the batch, if it would. */
-  private startFailure(request: CreateBatchRequest): string | undefined {
-    if (request.file === null) return 'requirement failed: File is required.';
+  /**
+   * Why Livy would refuse to launch spark-submit after registering the batch, if it would: in the
+   * order BatchSession.create meets them (the file, the blacklist, each path's resolution against
+   * fs.defaultFS and the local whitelist, then the int fields' cast when the arguments are built).
+   */
+  private startFailure(request: CreateBatchRequest): StartFailure | undefined {
+    const refuse = (msg: string): StartFailure => ({ msg: `requirement failed: ${msg}`, status: 400 });
+    if (request.file === null) return refuse('File is required.');
     const blacklisted = Object.keys(request.conf).filter((key) => this.opts.confBlacklist.includes(key));
-    if (blacklisted.length > 0) return `Blacklisted configuration values in session config: ${blacklisted.join(', ')}`;
+    if (blacklisted.length > 0) return { msg: `Blacklisted configuration values in session config: ${blacklisted.join(', ')}`, status: 400 };
     for (const uri of [request.file, ...request.jars, ...request.pyFiles, ...request.files, ...request.archives]) {
-      const path = localPathOf(uri);
-      if (path !== undefined && !this.opts.localDirWhitelist.some((dir) => path.startsWith(dir))) {
-        return `requirement failed: Local path ${path} cannot be added to user sessions.`;
+      const resolved = resolveUri(uri, this.opts.defaultFs);
+      if ('notAbsolute' in resolved) return refuse(`Path '${resolved.notAbsolute}' is not absolute.`);
+      const { localPath } = resolved;
+      // Livy's whitelist entries end with '/' (LivyConf normalises them): /jobs does not let /jobs-other in.
+      if (localPath !== undefined && !this.opts.localDirWhitelist.some((dir) => localPath.startsWith(dir.endsWith('/') ? dir : `${dir}/`))) {
+        return refuse(`Local path ${localPath} cannot be added to user sessions.`);
       }
     }
+    if (request.castFailure !== null) return { msg: request.castFailure, status: 500 };
     return undefined;
   }
 
@@ -422,12 +444,23 @@ function appLine(batch: BatchRecord, n: number): string {
   return `line ${n} of ${batch.name ?? `batch-${batch.id}`}`;
 }
 
-/** The local path a `file:` URI points at; undefined for any other scheme (HDFS, S3, …). */
-function localPathOf(uri: string): string | undefined {
-  if (!/^file:/i.test(uri)) return undefined;
+/**
+ * Livy's resolveURI: a path without a scheme must be absolute and resolves against fs.defaultFS;
+ * a `file:` result is a local path (checked against the whitelist), anything else (HDFS, S3) is not.
+ */
+function resolveUri(uri: string, defaultFs: string): { localPath?: string } | { notAbsolute: string } {
+  let resolved = uri;
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*:/.test(uri)) {
+    if (!uri.startsWith('/')) return { notAbsolute: uri };
+    resolved = `${defaultFs.replace(/\/+$/, '')}${uri}`;
+  }
+  if (!/^file:/i.test(resolved)) return {};
+  // java.net.URI's getPath(): percent escapes decoded, '..' left as it is (Livy does not normalise,
+  // so /allowed/../elsewhere passes its whitelist: seen on 0.7.1).
+  const path = /^file:(?:\/\/[^/]*)?(.*)$/i.exec(resolved)?.[1] ?? '';
   try {
-    return decodeURIComponent(new URL(uri).pathname);
+    return { localPath: decodeURIComponent(path) };
   } catch {
-    return uri.replace(/^file:(\/\/)?/i, '');
+    return { localPath: path };
   }
 }

@@ -8,7 +8,7 @@ import { handleAdminApi, type AdminContext } from './adminApi.js';
 import { handleBatchApi, identify } from './batchApi.js';
 import type { BatchStore } from './batches.js';
 import { SIMULATED_FAILURE, type FaultState } from './faults.js';
-import { message, readBody, writeAnswer, type Answer } from './http.js';
+import { empty, message, readBody, writeAnswer, type Answer } from './http.js';
 import type { RequestLog } from './requestLog.js';
 import { handleResourceManagerApi, RM_APPS_PREFIX } from './resourceManagerApi.js';
 import type { TimerSet } from './timers.js';
@@ -130,7 +130,8 @@ export function createDispatcher(ctx: DispatchContext) {
     } else if (isBatchApi) {
       answer = handleBatchApi(ctx.store, batchRequest);
     } else {
-      answer = message(404, `Requesting "${method} ${path}" on a path Livy does not serve.`);
+      // Livy's Jetty answers a path it does not serve with an empty 404 (seen on 0.7.1).
+      answer = empty(404);
     }
     record(answer.status, answer);
     // A lost answer: the POST has been handled (and logged); only the reply is late.

@@ -11,7 +11,8 @@ export interface Answer {
   batchName?: string;
 }
 
-export const JSON_CONTENT_TYPE = 'application/json';
+/** What Livy's Jetty answers with, on every batch API answer (seen on 0.7.1). */
+export const JSON_CONTENT_TYPE = 'application/json;charset=utf-8';
 
 export function message(status: number, msg: string, extra: Partial<Answer> = {}): Answer {
   return { ...extra, status, body: { msg } };
@@ -19,6 +20,11 @@ export function message(status: number, msg: string, extra: Partial<Answer> = {}
 
 export function json(status: number, body: unknown, extra: Partial<Answer> = {}): Answer {
   return { ...extra, status, body };
+}
+
+/** Scalatra's own 404 and 405 (no route, or a method the route lacks): an empty body (seen on 0.7.1). */
+export function empty(status: number, headers: Record<string, string> = {}): Answer {
+  return { status, body: undefined, headers };
 }
 
 const MAX_BODY_BYTES = 10 * 1024 * 1024;

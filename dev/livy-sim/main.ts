@@ -1,7 +1,7 @@
 /**
  * CLI: tsx dev/livy-sim/main.ts --port 8998 [--retain-seconds 600] [--csrf] [--name spark3]
  *      [--host 127.0.0.1] [--max-in-flight 100] [--duration-ms 2000] [--starting-ms 200]
- *      [--livy-version 0.7|0.9] [--local-dir-whitelist /dir1,/dir2]
+ *      [--livy-version 0.7|0.9] [--local-dir-whitelist /dir1,/dir2] [--default-fs file:///]
  * Prints `livy-sim <name> listening on http://127.0.0.1:PORT` once ready; stops on SIGTERM/SIGINT.
  */
 import { parseArgs } from 'node:util';
@@ -10,7 +10,7 @@ import { LIVY_SIMULATOR_DEFAULTS, startLivySimulator, type LivySimulatorOptions 
 const USAGE =
   'usage: tsx dev/livy-sim/main.ts --port 8998 [--retain-seconds 600] [--csrf] [--name spark3] ' +
   '[--host 127.0.0.1] [--max-in-flight 100] [--duration-ms 2000] [--starting-ms 200] ' +
-  '[--livy-version 0.7|0.9] [--local-dir-whitelist /dir1,/dir2]';
+  '[--livy-version 0.7|0.9] [--local-dir-whitelist /dir1,/dir2] [--default-fs file:///]';
 
 function number(flag: string, raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
@@ -33,6 +33,7 @@ function options(argv: string[]): LivySimulatorOptions {
       'starting-ms': { type: 'string' },
       'livy-version': { type: 'string' },
       'local-dir-whitelist': { type: 'string' },
+      'default-fs': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -55,6 +56,7 @@ function options(argv: string[]): LivySimulatorOptions {
     startingMs: number('starting-ms', values['starting-ms']),
     livyVersion,
     localDirWhitelist: values['local-dir-whitelist']?.split(',').filter((dir) => dir !== ''),
+    defaultFs: values['default-fs'],
   };
 }
 

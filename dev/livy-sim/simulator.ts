@@ -17,6 +17,8 @@ export const DEFAULTS = {
   defaultDurationMs: 2_000,
   startingMs: 200,
   livyVersion: '0.7',
+  /** EMR's fs.defaultFS is HDFS: a plain path there is never a local file. */
+  defaultFs: 'hdfs://simulated-namenode:8020',
 } as const;
 
 function urlHost(host: string): string {
@@ -51,6 +53,7 @@ class Simulator implements LivySimulator {
       livyVersion: opts.livyVersion ?? DEFAULTS.livyVersion,
       localDirWhitelist: opts.localDirWhitelist ?? [],
       confBlacklist: opts.confBlacklist ?? [],
+      defaultFs: opts.defaultFs ?? DEFAULTS.defaultFs,
       yarn: this.yarn,
       appUrls: (appId) => ({
         sparkUiUrl: `${this.url}${APP_PAGES_PREFIX}${appId}/spark-ui`,

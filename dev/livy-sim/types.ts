@@ -34,6 +34,12 @@ export interface LivySimulatorOptions {
   localDirWhitelist?: string[];
   /** Conf keys of Livy's `spark-blacklist.conf` (default: none); using one is a failed start too. */
   confBlacklist?: string[];
+  /**
+   * Hadoop's `fs.defaultFS`, which a path without a scheme resolves against (default
+   * `hdfs://simulated-namenode:8020`, as on EMR). With a `file:` default (a local-mode Livy), a plain
+   * `/path` is a local file and must be in localDirWhitelist; a relative path is refused either way.
+   */
+  defaultFs?: string;
 }
 
 export interface Faults {
@@ -135,7 +141,8 @@ export interface BatchView {
   appInfo: {
     driverLogUrl: string | null;
     sparkUiUrl: string | null;
-    executorLogUrls: string | null;
+    /** 0.8+ only: 0.7.1 has no such key (seen on 0.7.1). */
+    executorLogUrls?: string | null;
   };
   log: string[];
 }
