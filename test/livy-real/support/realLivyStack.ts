@@ -47,6 +47,7 @@ export interface RealLivyStackOptions {
 export async function startRealLivyStack(prefix: string, options: RealLivyStackOptions = {}): Promise<RealLivyStack> {
   installQuietRuntime({ hideScriptedFailures: true });
   const address = inject('temporalAddress');
+  const namespace = inject('temporalNamespace');
   const taskQueue = uniqueTaskQueue(prefix);
   // Bundling the workflows takes seconds, as does Livy's start: both at once.
   const bundle = workflowBundle();
@@ -64,7 +65,7 @@ export async function startRealLivyStack(prefix: string, options: RealLivyStackO
     const [jarPath, proxy] = await Promise.all([jarDir ? compileJarApp(livy.sparkHome, jarDir) : Promise.resolve(undefined), startRecordingProxy(livy.url)]);
     cleanups.push(() => proxy.close());
     const config = parseWorkerConfig({
-      temporal: { address, taskQueue },
+      temporal: { address, namespace, taskQueue },
       clusters: [{ id: CLUSTER_ID, livyUrl: proxy.url, sparkVersion: '3', pool: 'default' }],
       sqlRunnerUri: `file://${SQL_RUNNER}`,
       // A real Livy under a loaded CI machine answers in hundreds of ms, not the simulator's few.
@@ -82,7 +83,7 @@ export async function startRealLivyStack(prefix: string, options: RealLivyStackO
     });
     const clientConnection = await Connection.connect({ address });
     cleanups.push(() => clientConnection.close());
-    const client = await ShaleClient.connect({ connection: clientConnection, taskQueue, identity: 'livy-real-tester@ci' });
+    const client = await ShaleClient.connect({ connection: clientConnection, namespace, taskQueue, identity: 'livy-real-tester@ci' });
     return { livy, proxy, client, shale, taskQueue, ...(jarPath ? { jarPath } : {}), teardown: teardownAll };
   } catch (err) {
     await teardownAll();
