@@ -4,7 +4,8 @@
  * API (an Idempotency-Key, then one long poll), and a job whose EMR cluster is terminated mid-run and
  * that finishes on the other one — with live progress and a summary. The clusters are found through
  * a real EMR API (moto). `--keep` leaves the stack up; `--airflow` also runs an Airflow DAG through
- * the provider against the demo's API (dev/demo/airflowScene.ts).
+ * the provider against the demo's API (dev/demo/airflowScene.ts). `--livy real` runs the jobs on one
+ * real Apache Livy 0.7.1 with Spark 3.5 instead of the simulators (dev/demo/realLivyMode.ts).
  */
 import { spawn } from 'node:child_process';
 import { mkdir, open, writeFile } from 'node:fs/promises';
@@ -16,6 +17,7 @@ import { formatDuration, isTerminalJobState, type JobState, type JobStatus } fro
 import { table } from '../../client/format';
 import { ShaleClient } from '../../client/shaleClient';
 import { startLivySimulator, type LivySimulator } from '../livy-sim';
+import { startRealLivy, type RealLivy } from '../stack/realLivy';
 import { startDevServer, type DevServer } from '../stack/devServer';
 import { stopProcess } from '../stack/processes';
 import { resolveTools } from '../stack/tools';
@@ -24,6 +26,16 @@ import { acquireDemoLock, DemoRunningError } from './demoLock';
 import { demoApiCredentials, startDemoApi, type DemoApi } from './demoApi';
 import { submitOverHttp, waitOverHttp } from './httpScene';
 import { Narrator } from './narrator';
+import {
+  AIRFLOW_SKIPPED_ON_REAL_LIVY,
+  LOCAL_SIZES,
+  livyModeOf,
+  realDemoJobs,
+  realLivyAllowedDirs,
+  realSqlRunnerUri,
+  SKIPPED_ON_REAL_LIVY,
+  type LivyMode,
+} from './realLivyMode';
 import { Teardown } from './teardown';
 import { createCluster, motoEmrClient, terminateCluster } from '../stack/emrClusters';
 import { MOTO_ENV, startMoto, type MotoServer } from '../stack/moto';
@@ -32,6 +44,15 @@ import { freePort } from '../stack/ports';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const keep = process.argv.includes('--keep');
 const airflow = process.argv.includes('--airflow');
+const livyMode: LivyMode = (() => {
+  try {
+    return livyModeOf(process.argv);
+  } catch (err) {
+    console.error(`demo: ${(err as Error).message}`);
+    return process.exit(2);
+  }
+})();
+const realLivyMode = livyMode === 'real';
 const TEAM = 'demo';
 /** Only the demo's clusters are Shale's (emr.requiredTags). */
 const DEMO_TAG = { 'shale:demo': 'true' };
@@ -125,35 +146,48 @@ async function main(): Promise<void> {
 
 async function runDemo(started: number, runDir: string, teardown: Teardown, onSignal: (signal: NodeJS.Signals) => void): Promise<void> {
   // Airflow installs (only the first time: minutes) while the stack starts.
-  const airflowVenv = airflow ? installAirflow(ROOT, teardown) : undefined;
+  const airflowVenv = airflow && !realLivyMode ? installAirflow(ROOT, teardown) : undefined;
   airflowVenv?.catch(() => undefined); // its failure is the Airflow scene's, reported there
   const uiPort = (await portFree(UI_PORT)) ? UI_PORT : await freePort();
-  say(`starting the local stack: Temporal dev server (UI :${uiPort}), EMR API (moto), two EMR clusters with Livy (simulated), a Shale worker, the HTTP API`);
+  const livyPart = realLivyMode
+    ? 'one EMR cluster whose Livy is a real Apache Livy 0.7.1 with Spark 3.5 (local mode)'
+    : 'two EMR clusters with Livy (simulated)';
+  say(`starting the local stack: Temporal dev server (UI :${uiPort}), EMR API (moto), ${livyPart}, a Shale worker, the HTTP API`);
   if (uiPort !== UI_PORT) say(`(port ${UI_PORT} is taken by another process, so the Web UI is on :${uiPort})`);
-  if (airflow) say('AIRFLOW=1: Airflow 3.3 from .tools/airflow-venv (dev/tools/install-airflow.sh installs it the first time, a few minutes)');
+  if (airflow && realLivyMode) say(`AIRFLOW=1 is skipped on a real Livy: ${AIRFLOW_SKIPPED_ON_REAL_LIVY}`);
+  else if (airflow) say('AIRFLOW=1: Airflow 3.3 from .tools/airflow-venv (dev/tools/install-airflow.sh installs it the first time, a few minutes)');
   // Each part is stopped on the way out as soon as it is up, whatever fails next.
-  const [serverStarted, motoStarted] = await Promise.allSettled([
+  const [serverStarted, motoStarted, realLivyStarted] = await Promise.allSettled([
     // In memory: each demo starts clean, whatever an earlier version of Shale left behind.
     startDevServer({ headless: false, uiPort, port: await freePort() }),
     startMoto(),
+    // Seconds to start (a JVM); installs Livy and Spark into .tools/ the first time (minutes).
+    realLivyMode ? startRealLivy({ allowedDirs: realLivyAllowedDirs(ROOT) }) : Promise.resolve(undefined),
   ]);
   for (const started of [serverStarted, motoStarted]) {
     if (started.status === 'fulfilled') teardown.add(() => (started.value as DevServer | MotoServer).stop());
   }
+  // close(), not stop(): local mode can leave a killed app's Python driver behind.
+  if (realLivyStarted.status === 'fulfilled' && realLivyStarted.value) teardown.add(() => (realLivyStarted.value as RealLivy).close());
   if (serverStarted.status === 'rejected') throw serverStarted.reason;
   if (motoStarted.status === 'rejected') throw motoStarted.reason;
-  const [server, moto] = [serverStarted.value, motoStarted.value];
-  const [spark2, spark3] = await Promise.all([
-    startLivySimulator({ name: 'emr5-spark2', startingMs: 500 }),
-    startLivySimulator({ name: 'emr6-spark3', startingMs: 500 }),
-  ]);
-  teardown.add(() => Promise.all([spark2.close(), spark3.close()]));
+  if (realLivyStarted.status === 'rejected') throw realLivyStarted.reason;
+  const [server, moto, realLivy] = [serverStarted.value, motoStarted.value, realLivyStarted.value];
+  const sims = realLivy
+    ? []
+    : await Promise.all([startLivySimulator({ name: 'emr5-spark2', startingMs: 500 }), startLivySimulator({ name: 'emr6-spark3', startingMs: 500 })]);
+  teardown.add(() => Promise.all(sims.map((sim) => sim.close())));
   const emr = motoEmrClient(moto.endpoint);
   teardown.add(() => emr.destroy());
-  const clusters = {
-    [await createCluster(emr, { name: 'etl-emr5', releaseLabel: 'emr-5.36.0', livyUrl: spark2.url, tags: DEMO_TAG })]: { name: 'etl-emr5', sim: spark2 },
-    [await createCluster(emr, { name: 'etl-emr6', releaseLabel: 'emr-6.15.0', livyUrl: spark3.url, tags: DEMO_TAG })]: { name: 'etl-emr6', sim: spark3 },
-  };
+  const clusters: Record<string, { name: string; sim?: LivySimulator }> = {};
+  if (realLivy) {
+    clusters[await createCluster(emr, { name: 'etl-emr6', releaseLabel: 'emr-6.15.0', livyUrl: realLivy.url, tags: DEMO_TAG })] = { name: 'etl-emr6' };
+  } else {
+    const [spark2, spark3] = sims as [LivySimulator, LivySimulator];
+    clusters[await createCluster(emr, { name: 'etl-emr5', releaseLabel: 'emr-5.36.0', livyUrl: spark2.url, tags: DEMO_TAG })] = { name: 'etl-emr5', sim: spark2 };
+    clusters[await createCluster(emr, { name: 'etl-emr6', releaseLabel: 'emr-6.15.0', livyUrl: spark3.url, tags: DEMO_TAG })] = { name: 'etl-emr6', sim: spark3 };
+  }
+  const { jobs, http: httpJob } = realLivyMode ? realDemoJobs(ROOT) : { jobs: JOBS, http: HTTP_JOB };
   const clusterName = (id?: string) => (id && clusters[id]?.name) || id || '';
   const configPath = `${runDir}/shale.yaml`;
   const apiCredentials = demoApiCredentials(TEAM);
@@ -172,7 +206,8 @@ async function runDemo(started: number, runDir: string, teardown: Teardown, onSi
         tagUrlAllowlist: ['http://127.0.0.1:*'],
       },
       livy: { pollIntervalMs: 500, failoverAfterUnreachableSeconds: 10 },
-      sqlRunnerUri: 's3://acme-platform/shale/sql_runner.py',
+      sqlRunnerUri: realLivyMode ? realSqlRunnerUri(ROOT) : 's3://acme-platform/shale/sql_runner.py',
+      ...(realLivyMode ? { sizes: LOCAL_SIZES } : {}),
       api: apiCredentials.configSection, // the token's SHA-256 only
     }),
   );
@@ -194,35 +229,38 @@ async function runDemo(started: number, runDir: string, teardown: Teardown, onSi
 
   try {
     const ids = new Map<string, DemoJob>();
-    for (const job of JOBS) {
+    for (const job of jobs) {
       const { jobId } = await client.submit({ team: TEAM, ...job.spec });
       ids.set(jobId, job);
       say(`submitted ${job.spec.name} as ${jobId}: ${job.label}`);
     }
-    const httpScene = runHttpScene(apiStarted, ids);
+    if (realLivyMode) for (const skipped of SKIPPED_ON_REAL_LIVY) say(`skipped on a real Livy: ${skipped.label}: ${skipped.why}`);
+    const httpScene = runHttpScene(apiStarted, ids, httpJob);
     const airflowScene = airflowVenv && tracked(runAirflowScene(airflowVenv, apiStarted, client, `${runDir}/airflow.log`, teardown));
     const finals = await watch(client, ids, clusterName);
 
-    say('');
-    say('failover: a job whose EMR cluster is terminated while it runs');
-    const { jobId: failoverId } = await client.submit({ team: TEAM, ...FAILOVER.spec });
-    ids.set(failoverId, FAILOVER);
-    say(`submitted ${FAILOVER.spec.name} as ${failoverId}: ${FAILOVER.label}`);
-    const failover = await watch(client, new Map([[failoverId, FAILOVER]]), clusterName, async (status) => {
-      const attempt = status.attempts[0];
-      if (status.state !== 'RUNNING' || status.attempts.length !== 1 || !attempt?.cluster) return false;
-      say(`terminating EMR cluster ${clusterName(attempt.cluster)} (${attempt.cluster}) under attempt 1 (its Livy goes down with it)`);
-      await clusters[attempt.cluster]!.sim.stop();
-      await terminateCluster(emr, attempt.cluster);
-      return true;
-    });
-    finals.set(failoverId, failover.get(failoverId)!);
+    if (!realLivyMode) {
+      say('');
+      say('failover: a job whose EMR cluster is terminated while it runs');
+      const { jobId: failoverId } = await client.submit({ team: TEAM, ...FAILOVER.spec });
+      ids.set(failoverId, FAILOVER);
+      say(`submitted ${FAILOVER.spec.name} as ${failoverId}: ${FAILOVER.label}`);
+      const failover = await watch(client, new Map([[failoverId, FAILOVER]]), clusterName, async (status) => {
+        const attempt = status.attempts[0];
+        if (status.state !== 'RUNNING' || status.attempts.length !== 1 || !attempt?.cluster) return false;
+        say(`terminating EMR cluster ${clusterName(attempt.cluster)} (${attempt.cluster}) under attempt 1 (its Livy goes down with it)`);
+        await clusters[attempt.cluster]!.sim!.stop();
+        await terminateCluster(emr, attempt.cluster);
+        return true;
+      });
+      finals.set(failoverId, failover.get(failoverId)!);
+    }
 
     const ends: SceneEnd[] = [...finals.values()]
-      .filter((s) => ids.get(s.jobId) !== HTTP_JOB)
+      .filter((s) => ids.get(s.jobId) !== httpJob)
       .map((s) => ({ name: s.name, label: ids.get(s.jobId)!.label, expected: ids.get(s.jobId)!.cancelWhenRunning ? 'CANCELLED' : 'SUCCEEDED', status: s }));
     // The HTTP scene's end is what its caller saw: the long poll's answer.
-    ends.splice(JOBS.length, 0, await httpScene);
+    ends.splice(jobs.length, 0, await httpScene);
     if (airflowScene) {
       if (!airflowScene.ended) narrator.note('waiting for the Airflow DAG to finish…');
       ends.push(await airflowScene.finished);
@@ -238,8 +276,8 @@ async function runDemo(started: number, runDir: string, teardown: Teardown, onSi
               s.state,
               s.attempts.map((a) => `${a.n}:${a.outcome ?? '?'}`).join(' '),
               [...new Set(s.attempts.map((a) => clusterName(a.cluster)))].join(' → '),
-              String(countCalls([spark2, spark3], 'POST', s)),
-              String(countCalls([spark2, spark3], 'DELETE', s)),
+              countCalls(sims, 'POST', s),
+              countCalls(sims, 'DELETE', s),
               formatDuration((Date.parse(s.finishedAt ?? s.updatedAt) - Date.parse(s.createdAt)) / 1000),
             ]
           : [name, label, 'NO JOB', '', '', '', '', ''],
@@ -288,16 +326,16 @@ function tracked<T>(finished: Promise<T>): { finished: Promise<T>; ended: boolea
  * The HTTP scene, beside the others: once the API is up, submits its job (which then joins the live
  * progress) and holds a long poll until it ends; answers with how the scene ended.
  */
-async function runHttpScene(apiStarted: Promise<DemoApi>, ids: Map<string, DemoJob>): Promise<SceneEnd> {
-  const name = String(HTTP_JOB.spec.name);
-  const end = (status?: JobStatus, problem?: string): SceneEnd => ({ name, label: HTTP_JOB.label, expected: 'SUCCEEDED', status, problem });
+async function runHttpScene(apiStarted: Promise<DemoApi>, ids: Map<string, DemoJob>, httpJob: DemoJob): Promise<SceneEnd> {
+  const name = String(httpJob.spec.name);
+  const end = (status?: JobStatus, problem?: string): SceneEnd => ({ name, label: httpJob.label, expected: 'SUCCEEDED', status, problem });
   let api: DemoApi;
   let jobId: string;
   try {
     api = await apiStarted;
-    const submitted = await submitOverHttp(api, { team: TEAM, ...HTTP_JOB.spec }, `${name}.2026-11-20T10`);
+    const submitted = await submitOverHttp(api, { team: TEAM, ...httpJob.spec }, `${name}.2026-11-20T10`);
     jobId = submitted.jobId;
-    ids.set(jobId, HTTP_JOB);
+    ids.set(jobId, httpJob);
     const repeat = submitted.repeatJobId === jobId ? 'the same job' : `ANOTHER job, ${submitted.repeatJobId}`;
     narrator.note(`submitted ${name} as ${jobId}: over HTTP, POST /v1/jobs with an Idempotency-Key answered ${submitted.firstStatus}; sent again, ${submitted.repeatStatus} with ${repeat}`);
     if (submitted.firstStatus !== 201 || submitted.repeatStatus !== 200 || submitted.repeatJobId !== jobId) {
@@ -342,8 +380,10 @@ async function runAirflowScene(venv: Promise<string>, apiStarted: Promise<DemoAp
   return end(status, run.ok ? undefined : `run_demo.py failed: ${run.line}`);
 }
 
-function countCalls(sims: LivySimulator[], method: string, status: JobStatus): number {
-  return status.attempts.reduce((n, a) => n + sims.reduce((m, sim) => m + sim.requests({ method, name: a.batchName }).length, 0), 0);
+/** Requests the simulators logged for the job's batches; '-' on a real Livy, which keeps no such log. */
+function countCalls(sims: LivySimulator[], method: string, status: JobStatus): string {
+  if (sims.length === 0) return '-';
+  return String(status.attempts.reduce((n, a) => n + sims.reduce((m, sim) => m + sim.requests({ method, name: a.batchName }).length, 0), 0));
 }
 
 /** Live progress: a redrawn table on a terminal, a line per change otherwise. */
