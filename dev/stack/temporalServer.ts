@@ -56,7 +56,7 @@ export function resolveTemporalServerTools(): TemporalServerTools {
 }
 
 /** The PostgreSQL login as temporal-sql-tool and the config template read it (environment only). */
-function databaseEnv(postgres: PostgresServer) {
+function databaseEnv(postgres: Pick<PostgresServer, 'port' | 'user' | 'password'>) {
   return {
     sql: { SQL_HOST: '127.0.0.1', SQL_PORT: String(postgres.port), SQL_USER: postgres.user, SQL_PASSWORD: postgres.password },
     server: { TEMPORAL_DB_HOST: '127.0.0.1', TEMPORAL_DB_PORT: String(postgres.port), TEMPORAL_DB_USER: postgres.user, TEMPORAL_DB_PASSWORD: postgres.password },
@@ -136,6 +136,32 @@ async function frontendAnswers(address: string): Promise<boolean> {
   }
 }
 
+/** The server's command line: `<root>/<config>/` holds deploy/temporal-server.yaml as `<SERVER_CONFIG_ENV>.yaml`. */
+export function temporalServerArgs(root: string, config: string): string[] {
+  return ['--root', root, '--config', config, '--env', SERVER_CONFIG_ENV, '--allow-no-auth', 'start'];
+}
+
+/** What deploy/temporal-server.yaml reads from the environment, for a process of this stack. */
+export function temporalServerEnvironment(postgres: Pick<PostgresServer, 'port' | 'user' | 'password'>, ports: TemporalServerPorts, logLevel: string): Record<string, string> {
+  return {
+    ...databaseEnv(postgres).server,
+    TEMPORAL_BIND_ON_LOCALHOST: 'true',
+    TEMPORAL_FRONTEND_GRPC_PORT: String(ports.frontendGrpc),
+    TEMPORAL_FRONTEND_MEMBERSHIP_PORT: String(ports.frontendMembership),
+    TEMPORAL_FRONTEND_HTTP_PORT: String(ports.frontendHttp),
+    TEMPORAL_HISTORY_GRPC_PORT: String(ports.historyGrpc),
+    TEMPORAL_HISTORY_MEMBERSHIP_PORT: String(ports.historyMembership),
+    TEMPORAL_MATCHING_GRPC_PORT: String(ports.matchingGrpc),
+    TEMPORAL_MATCHING_MEMBERSHIP_PORT: String(ports.matchingMembership),
+    TEMPORAL_WORKER_GRPC_PORT: String(ports.workerGrpc),
+    TEMPORAL_WORKER_MEMBERSHIP_PORT: String(ports.workerMembership),
+    TEMPORAL_METRICS_PORT: String(ports.metrics),
+    TEMPORAL_CLUSTER_ADDRESS: `127.0.0.1:${ports.frontendGrpc}`,
+    TEMPORAL_DYNAMIC_CONFIG_FILE: DYNAMIC_CONFIG_FILE,
+    TEMPORAL_LOG_LEVEL: logLevel,
+  };
+}
+
 /**
  * A full server process (all four services) on fresh loopback ports; not started yet (`start()`).
  * Its log (Temporal's JSON lines, level from `logLevel`) goes to `logFile`.
@@ -149,27 +175,11 @@ export async function temporalServerProcess(options: {
   const { server } = resolveTemporalServerTools();
   const ports = await freePorts();
   const address = `127.0.0.1:${ports.frontendGrpc}`;
-  const env = {
-    ...databaseEnv(options.postgres).server,
-    TEMPORAL_BIND_ON_LOCALHOST: 'true',
-    TEMPORAL_FRONTEND_GRPC_PORT: String(ports.frontendGrpc),
-    TEMPORAL_FRONTEND_MEMBERSHIP_PORT: String(ports.frontendMembership),
-    TEMPORAL_FRONTEND_HTTP_PORT: String(ports.frontendHttp),
-    TEMPORAL_HISTORY_GRPC_PORT: String(ports.historyGrpc),
-    TEMPORAL_HISTORY_MEMBERSHIP_PORT: String(ports.historyMembership),
-    TEMPORAL_MATCHING_GRPC_PORT: String(ports.matchingGrpc),
-    TEMPORAL_MATCHING_MEMBERSHIP_PORT: String(ports.matchingMembership),
-    TEMPORAL_WORKER_GRPC_PORT: String(ports.workerGrpc),
-    TEMPORAL_WORKER_MEMBERSHIP_PORT: String(ports.workerMembership),
-    TEMPORAL_METRICS_PORT: String(ports.metrics),
-    TEMPORAL_CLUSTER_ADDRESS: address,
-    TEMPORAL_DYNAMIC_CONFIG_FILE: DYNAMIC_CONFIG_FILE,
-    TEMPORAL_LOG_LEVEL: options.logLevel ?? 'warn',
-  };
+  const env = temporalServerEnvironment(options.postgres, ports, options.logLevel ?? 'warn');
   const child = new ManagedChild({
     name: options.name,
     command: server,
-    args: ['--root', SERVER_CONFIG_DIR, '--config', '.', '--env', SERVER_CONFIG_ENV, '--allow-no-auth', 'start'],
+    args: temporalServerArgs(SERVER_CONFIG_DIR, '.'),
     env,
     logFile: options.logFile,
     readyTimeoutMs: 90_000,
