@@ -154,6 +154,7 @@ async function runDemo(started: number, runDir: string, teardown: Teardown, onSi
     : 'two EMR clusters with Livy (simulated)';
   say(`starting the local stack: Temporal dev server (UI :${uiPort}), EMR API (moto), ${livyPart}, a Shale worker, the HTTP API`);
   if (uiPort !== UI_PORT) say(`(port ${UI_PORT} is taken by another process, so the Web UI is on :${uiPort})`);
+  if (realLivyMode) say('LIVY=real: Livy 0.7.1 and Spark 3.5 from .tools/ (dev/tools/install-livy.sh installs them the first time, about 2 minutes)');
   if (airflow && realLivyMode) say(`AIRFLOW=1 is skipped on a real Livy: ${AIRFLOW_SKIPPED_ON_REAL_LIVY}`);
   else if (airflow) say('AIRFLOW=1: Airflow 3.3 from .tools/airflow-venv (dev/tools/install-airflow.sh installs it the first time, a few minutes)');
   // Each part is stopped on the way out as soon as it is up, whatever fails next.
