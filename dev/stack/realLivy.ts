@@ -181,6 +181,8 @@ export async function startRealLivy(options: RealLivyOptions): Promise<RealLivy>
       'livy.server.port': String(port),
       'livy.spark.master': 'local[1]',
       'livy.file.local-dir-whitelist': options.allowedDirs.join(','),
+      // Livy 0.7.1 sweeps once a minute (not configurable): a finished batch goes between retain and
+      // retain + 60 s after its end.
       'livy.server.session.state-retain.sec': `${options.stateRetainSeconds ?? 600}s`,
       // Explicit: the lifecycle tests rely on a restart forgetting every batch (ids start at 0 again).
       'livy.server.recovery.mode': 'off',
