@@ -6,6 +6,7 @@ NPM_CI_STAMP := node_modules/.package-lock.json
 help:
 	@echo "make demo   - run the local stack (Temporal dev server + UI, two simulated Livy clusters, a worker) and sample jobs"
 	@echo "              KEEP=1 leaves the stack up afterwards"
+	@echo "              LIVY=real runs the jobs on a real Apache Livy 0.7.1 with Spark 3.5 (dev/tools/install-livy.sh installs them into .tools/ the first time, ~2 min)"
 	@echo "              AIRFLOW=1 also runs an Airflow DAG through the provider against the demo's HTTP API (installs Airflow into .tools/ once)"
 	@echo "make test   - install what is missing, then typecheck, lint and run every test suite"
 	@echo "make bench  - measure Shale against its targets and baselines (about 10 min); QUICK=1 for a small run"
@@ -71,6 +72,6 @@ airflow-test: deps build tools
 	@venv=$$(bash dev/tools/install-airflow.sh) && cd integrations/airflow && "$$venv/bin/ruff" check && "$$venv/bin/python" -m pytest
 
 demo: deps build tools
-	npx tsx dev/demo/main.ts $(if $(KEEP),--keep,) $(if $(AIRFLOW),--airflow,)
+	npx tsx dev/demo/main.ts $(if $(KEEP),--keep,) $(if $(AIRFLOW),--airflow,) $(if $(LIVY),--livy $(LIVY),)
 
 .PHONY: help deps build tools browser lint-shell check test bench chaos record-histories demo airflow-test
