@@ -72,6 +72,8 @@ export interface ProductionStack {
   workers: ManagedProcess[];
   api?: ManagedProcess;
   dir: string;
+  /** How long each start-up step took, ms, in order (tools, postgres+bundle, schema, server-1, ...). */
+  startupMs: Record<string, number>;
   stop(): Promise<void>;
 }
 
@@ -125,12 +127,21 @@ export async function startProductionStack(options: ProductionStackOptions): Pro
   const logs = join(dir, 'logs');
   await mkdir(logs, { recursive: true });
   const parts: Parts = { servers: [], workers: [] };
+  const startupMs: Record<string, number> = {};
+  let stepStart = Date.now();
+  const step = (name: string) => {
+    startupMs[name] = Date.now() - stepStart;
+    stepStart = Date.now();
+  };
   try {
     // Builds the server (minutes, once per version) before anything starts, so no part waits on it.
     resolveTemporalServerTools();
+    step('tools');
     const [postgres, bundle] = await Promise.all([startPostgres(), writeWorkflowBundle(join(dir, 'workflow-bundle.js'))]);
     parts.postgres = postgres;
+    step('postgres (initdb) + workflow bundle');
     await setUpTemporalSchema(postgres);
+    step('schema');
 
     // One after the other: the first to start writes the cluster's metadata into the empty database.
     for (const index of [1, 2]) {
@@ -138,9 +149,11 @@ export async function startProductionStack(options: ProductionStackOptions): Pro
       parts.servers.push(server);
       await server.start();
       if (index === 1) await registerNamespace(server.address, NAMESPACE);
+      step(index === 1 ? 'temporal-server-1 + namespace' : 'temporal-server-2');
     }
     const temporalAddresses = parts.servers.map((server) => server.address) as [string, string];
     await Promise.all(temporalAddresses.map((address) => waitForNamespace(address, NAMESPACE)));
+    step('namespace on both');
 
     const clusters = options.clusters.map(({ id, livyUrl, sparkVersion, pool, resourceManagerUrl }) => ({
       id,
@@ -176,6 +189,7 @@ export async function startProductionStack(options: ProductionStackOptions): Pro
       );
     }
     await Promise.all(parts.workers.map((worker) => worker.start()));
+    step('workers');
 
     let tokens: Record<string, string> | undefined;
     let apiUrl: string | undefined;
@@ -214,6 +228,7 @@ export async function startProductionStack(options: ProductionStackOptions): Pro
         ready: () => waitForPort(port, 60_000),
       });
       await parts.api.start();
+      step('api');
     }
 
     let stopped: Promise<void> | undefined;
@@ -229,6 +244,7 @@ export async function startProductionStack(options: ProductionStackOptions): Pro
       workers: parts.workers,
       api: parts.api,
       dir,
+      startupMs,
       stop() {
         stopped ??= stopParts(parts).then(() => (ownDir ? rm(dir, { recursive: true, force: true }) : undefined));
         return stopped;
@@ -260,6 +276,10 @@ async function main(): Promise<void> {
     options: { workers: { type: 'string', default: '2' }, 'no-api': { type: 'boolean', default: false }, dir: { type: 'string' } },
     strict: true,
   });
+  // A terminal or pipe that went away (Ctrl-C reaches `make stack | tee` too) must not kill the script
+  // before it stopped the stack: writes to it fail with EPIPE, which is ignored.
+  process.stdout.on('error', () => undefined);
+  process.stderr.on('error', () => undefined);
   const log = (line: string) => process.stderr.write(`production stack: ${line}\n`);
   const { startLivySimulator } = await import('../livy-sim');
   const sims: Awaited<ReturnType<typeof startLivySimulator>>[] = [];
@@ -279,6 +299,10 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGHUP', () => void stop('SIGHUP'));
+  // Whatever goes wrong in this process, the stack's processes (in process groups of their own) go with it.
+  process.on('uncaughtException', (err) => void stop(`uncaught ${err.message}`, 1));
+  process.on('unhandledRejection', (err) => void stop(`unhandled ${(err as Error)?.message ?? String(err)}`, 1));
   if (stdinIsPipe()) {
     process.stdin.on('data', () => undefined);
     process.stdin.once('end', () => void stop('stdin closed'));
@@ -304,6 +328,7 @@ async function main(): Promise<void> {
       ...(s.apiUrl ? [`  HTTP API            ${s.apiUrl}   tokens: ${s.tokensFile}`] : []),
       `  Livy simulators     ${clusters.map((c) => `${c.id} ${c.livyUrl}`).join('  ')}`,
       ...processes.map((p) => `  ${p.name.padEnd(20)}pid ${String(p.pid).padEnd(8)} ${p.rssMiB} MiB`),
+      `  start-up            ${Object.entries(s.startupMs).map(([name, ms]) => `${name} ${(ms / 1000).toFixed(1)} s`).join(', ')}`,
       `  logs                ${join(s.dir, 'logs')}`,
       `  try                 SHALE_TEMPORAL_ADDRESS=${s.temporalAddresses[0]} bin/shale list`,
       `  stop                Ctrl-C (or kill -TERM ${process.pid}); everything above stops with it`,
@@ -319,6 +344,7 @@ async function main(): Promise<void> {
         tokensFile: s.tokensFile,
         clusters,
         processes,
+        startupMs: s.startupMs,
         dir: s.dir,
         pid: process.pid,
       })}\n`,
