@@ -56,14 +56,23 @@ if ! pg_bin=$(find_server); then
   if ! apt-cache show "$package" >/dev/null 2>&1; then
     apt-get update >>"$log" 2>&1 || fail "step 2/3 'apt-get update'" "Debian's package archive refused or could not be reached (see $log)"
   fi
-  apt-cache show "$package" >/dev/null 2>&1 || fail "step 2/3 'apt-cache show $package'" "this Debian release has no $package (see dev/tools/versions.env)"
-  main_was_running=$(pg_lsclusters --no-header 2>/dev/null | awk -v m="$POSTGRES_MAJOR" '$1 == m && $2 == "main" && $4 == "online"' || true)
+  if ! apt-cache show "$package" >/dev/null 2>&1; then
+    # Another Debian release: its default major (the tested stack then differs from docker-compose.yml).
+    apt-cache show postgresql >/dev/null 2>&1 || fail "step 2/3 'apt-cache show $package'" "Debian's package lists have neither $package nor postgresql"
+    echo "install-postgres.sh: this Debian release has no $package; installing its default, 'postgresql' (docker-compose.yml runs $POSTGRES_MAJOR)" >&2
+    package=postgresql
+  fi
+  main_running() { pg_lsclusters --no-header 2>/dev/null | awk '$2 == "main" && $4 == "online" { print $1 }' || true; }
+  main_was_running=$(main_running)
   echo "install-postgres.sh: installing $package from Debian's packages (about 30 s; log: $log)" >&2
   apt-get install -y --no-install-recommends "$package" >>"$log" 2>&1 ||
     fail "step 3/3 'apt-get install -y $package'" "Debian's package archive refused or could not be reached (see $log)"
-  if [ -z "$main_was_running" ] && pg_lsclusters --no-header 2>/dev/null | awk -v m="$POSTGRES_MAJOR" '$1 == m && $2 == "main" && $4 == "online"' | grep -q .; then
-    pg_ctlcluster "$POSTGRES_MAJOR" main stop >>"$log" 2>&1 || echo "install-postgres.sh: could not stop the system cluster $POSTGRES_MAJOR/main (unused by Shale)" >&2
-  fi
+  # Debian starts a "main" cluster on 5432 on install (not where policy-rc.d forbids starting services,
+  # as in containers); stop the one this install started.
+  for major in $(main_running); do
+    grep -qx "$major" <<<"$main_was_running" && continue
+    pg_ctlcluster "$major" main stop >>"$log" 2>&1 || echo "install-postgres.sh: could not stop the system cluster $major/main (unused by Shale)" >&2
+  done
   pg_bin=$(find_server) || fail "step 3/3 'apt-get install -y $package'" "installed, but no initdb/pg_ctl/postgres under /usr/lib/postgresql (see $log)"
   rm -f "$log"
 fi
