@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -8,7 +9,8 @@ import { defineConfig } from 'vitest/config';
  */
 export default defineConfig({
   test: {
-    root: new URL('../..', import.meta.url).pathname,
+    // The repository: include and globalSetup paths read as from the main config.
+    root: fileURLToPath(new URL('../..', import.meta.url)),
     include: ['test/livy-real/**/*.test.ts'],
     pool: 'forks',
     fileParallelism: false,
