@@ -13,6 +13,7 @@ help:
 	@echo "make chaos  - the chaos suite: worker/server kills, flaky and restarting Livy, unreachable clusters, cancel races, hostile input, secrets scan (about 26 min); QUICK=1 for the CI size"
 	@echo "make check  - typecheck, ESLint and ShellCheck (a pinned ShellCheck is installed into .tools/ if missing)"
 	@echo "make build  - compile the shale CLI to dist/ (the other targets do it when a source changed)"
+	@echo "make stack  - the production-shaped stack without Docker: PostgreSQL 15, two Temporal 1.29.1 servers, two workers, the HTTP API, two Livy simulators; prints addresses; Ctrl-C stops all"
 	@echo "make tools  - install the local stack's binaries into .tools/ (only those not on PATH)"
 	@echo "make airflow-test - the Airflow provider's tests: Airflow 3.3.2 (pinned, into .tools/airflow-venv) against the local stack"
 
@@ -32,6 +33,16 @@ build: dist/cli.js
 
 tools:
 	@bash dev/tools/install.sh
+
+# The real parts (issue 11), each cached in .tools/ by version: PostgreSQL (apt, as root), Temporal's server
+# built with Go (~6 min from empty caches), Apache Livy 0.7.1 from Maven Central and pyspark 3.5.9 from PyPI.
+real-tools:
+	@bash dev/tools/install-postgres.sh
+	@bash dev/tools/install-temporal-server.sh
+	@bash dev/tools/install-livy.sh
+
+stack: deps build real-tools
+	node --import tsx dev/stack/productionStack.ts
 
 browser:
 	@bash dev/tools/install-browser.sh
@@ -74,4 +85,4 @@ airflow-test: deps build tools
 demo: deps build tools
 	npx tsx dev/demo/main.ts $(if $(KEEP),--keep,) $(if $(AIRFLOW),--airflow,) $(if $(LIVY),--livy $(LIVY),)
 
-.PHONY: help deps build tools browser lint-shell check test bench chaos record-histories demo airflow-test
+.PHONY: help deps build tools real-tools stack browser lint-shell check test bench chaos record-histories demo airflow-test

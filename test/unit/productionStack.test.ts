@@ -184,7 +184,7 @@ function secretsInConfig(value: unknown, path = ''): string[] {
 }
 
 /** PostgreSQL's password in compose: a dev-only default, for the local stack's own database. */
-const DEV_POSTGRES_PASSWORD = { keys: ['POSTGRES_PASSWORD', 'POSTGRES_PWD'], value: 'temporal' };
+const DEV_POSTGRES_PASSWORD = { keys: ['POSTGRES_PASSWORD', 'TEMPORAL_DB_PASSWORD', 'SQL_PASSWORD'], value: 'temporal' };
 const SECRET_ENV = /PASSWORD|PASSWD|PWD|SECRET|TOKEN|API_?KEY|ACCESS_KEY|PRIVATE_KEY|CREDENTIAL|AUTH/i;
 
 /** Literal secrets in compose environments: secret-looking variables must be passed through or interpolated. */
@@ -211,10 +211,12 @@ function secretsInCompose(all: Record<string, ComposeService>, raw: string): str
 }
 
 describe('docker-compose.yml', () => {
-  it('defines PostgreSQL 16, Temporal (auto-setup), the search-attribute job, the Web UI and the worker', () => {
-    expect(Object.keys(services).sort()).toEqual(['postgres', 'search-attributes', 'shale-worker', 'temporal', 'temporal-ui']);
-    expect(service('postgres').image).toBe('postgres:16');
-    expect(service('temporal').image).toMatch(/^temporalio\/auto-setup:\d+\.\d+\.\d+$/);
+  it('defines PostgreSQL 15, the schema job, Temporal, the search-attribute job, the Web UI and the worker', () => {
+    expect(Object.keys(services).sort()).toEqual(['postgres', 'search-attributes', 'shale-worker', 'temporal', 'temporal-schema', 'temporal-ui']);
+    // Versions against the tested stack's: test/unit/composeAlignment.test.ts.
+    expect(service('postgres').image).toBe('postgres:15');
+    expect(service('temporal').image).toMatch(/^temporalio\/server:\d+\.\d+\.\d+$/);
+    expect(service('temporal-schema').image).toMatch(/^temporalio\/admin-tools:\d+\.\d+\.\d+/);
     expect(service('search-attributes').image).toMatch(/^temporalio\/admin-tools:\d+\.\d+\.\d+/);
     expect(service('temporal-ui').image).toMatch(/^temporalio\/ui:\d+\.\d+\.\d+$/);
     expect(words(service('temporal-ui').ports?.map(String))).toContainEqual(expect.stringMatching(/(^|:)8080:8080$/));
@@ -224,19 +226,18 @@ describe('docker-compose.yml', () => {
   it('points Temporal at the PostgreSQL service, with its user and password', () => {
     const temporal = containerEnv(service('temporal'));
     const postgres = containerEnv(service('postgres'));
-    expect(temporal.DB).toBe('postgres12');
-    expect(temporal.POSTGRES_SEEDS).toBe('postgres');
-    expect(temporal.POSTGRES_USER).toBe(postgres.POSTGRES_USER);
-    expect(temporal.POSTGRES_PWD).toBe(postgres.POSTGRES_PASSWORD);
-    // Only Shale's attributes take SQL visibility's few slots per type.
-    expect(temporal.SKIP_ADD_CUSTOM_SEARCH_ATTRIBUTES).toBe('true');
+    // deploy/temporal-server.yaml reads these (pluginName postgres12 is in the file).
+    expect(temporal.TEMPORAL_DB_HOST).toBe('postgres');
+    expect(temporal.TEMPORAL_DB_USER).toBe(postgres.POSTGRES_USER);
+    expect(temporal.TEMPORAL_DB_PASSWORD).toBe(postgres.POSTGRES_PASSWORD);
+    expect(text('deploy/temporal-server.yaml')).toContain('pluginName: "postgres12"');
   });
 
   it('runs Temporal with eager activity execution, from the dynamic config file it mounts', () => {
     const temporal = service('temporal');
-    const path = containerEnv(temporal).DYNAMIC_CONFIG_FILE_PATH;
-    expect(path).toBe('config/dynamicconfig/shale.yaml');
-    expect(temporal.volumes).toContain(`./deploy/temporal-dynamicconfig.yaml:${posix.join('/etc/temporal', path!)}:ro`);
+    const path = containerEnv(temporal).TEMPORAL_DYNAMIC_CONFIG_FILE;
+    expect(path).toBe('/etc/temporal/config/dynamicconfig/shale.yaml');
+    expect(temporal.volumes).toContain(`./deploy/temporal-dynamicconfig.yaml:${path}:ro`);
     const dynamicConfig = parseYaml(text('deploy/temporal-dynamicconfig.yaml')) as Record<string, Array<{ value: unknown }>>;
     expect(dynamicConfig['system.enableActivityEagerExecution']).toEqual([{ value: true }]);
   });
@@ -249,8 +250,8 @@ describe('docker-compose.yml', () => {
           .map(([name]) => name),
       ),
     );
-    expect([...oneShot]).toEqual(['search-attributes']);
-    expect(service('search-attributes').restart).toBe('no');
+    expect([...oneShot].sort()).toEqual(['search-attributes', 'temporal-schema']);
+    for (const job of oneShot) expect(service(job).restart).toBe('no');
     for (const [name, s] of Object.entries(services)) {
       if (oneShot.has(name)) continue;
       expect(s.healthcheck?.disable, name).not.toBe(true);
@@ -265,11 +266,12 @@ describe('docker-compose.yml', () => {
       }
     }
     expect(words(service('postgres').healthcheck?.test).join(' ')).toMatch(/\bpg_isready\b/);
-    expect(words(service('temporal').healthcheck?.test).join(' ')).toMatch(/\btemporal operator cluster health\b/);
+    expect(words(service('temporal').healthcheck?.test).join(' ')).toMatch(/:7243\/api\/v1\/cluster-info\b/);
   });
 
-  it('starts in order: postgres healthy → temporal healthy → search attributes registered → worker', () => {
-    expect(dependsOn(service('temporal'))).toEqual({ postgres: 'service_healthy' });
+  it('starts in order: postgres healthy → schema set up → temporal healthy → namespace and search attributes registered → worker', () => {
+    expect(dependsOn(service('temporal-schema'))).toEqual({ postgres: 'service_healthy' });
+    expect(dependsOn(service('temporal'))).toEqual({ 'temporal-schema': 'service_completed_successfully' });
     expect(dependsOn(service('search-attributes'))).toEqual({ temporal: 'service_healthy' });
     expect(dependsOn(service('temporal-ui'))).toEqual({ temporal: 'service_healthy' });
     expect(dependsOn(service('shale-worker'))).toEqual({ temporal: 'service_healthy', 'search-attributes': 'service_completed_successfully' });
@@ -291,7 +293,6 @@ describe('docker-compose.yml', () => {
       const config = parseWorkerConfig(parseYaml(text('deploy/shale.yaml')), containerEnv(service('shale-worker')));
       expect(env.TEMPORAL_ADDRESS).toBe(config.temporal.address);
       expect(env.TEMPORAL_NAMESPACE).toBe(config.temporal.namespace);
-      expect(words(service('temporal').healthcheck?.test).join(' ')).toContain(`--namespace ${config.temporal.namespace}`);
     });
 
     const runJob = (attributes: string) => {
@@ -338,7 +339,7 @@ describe('docker-compose.yml', () => {
       const config = parseWorkerConfig(parseYaml(text('deploy/shale.yaml')), env, 'deploy/shale.yaml');
       expect(parseWorkerConfig(parseYaml(text('deploy/shale.yaml')), {}).temporal.address).toBe('temporal:7233');
       expect(config.temporal.address).toBe('temporal:7233');
-      expect(words(service('temporal').healthcheck?.test).join(' ')).toContain(`--address ${config.temporal.address}`);
+      expect(containerEnv(service('temporal')).TEMPORAL_CLUSTER_ADDRESS).toBe(config.temporal.address);
       expect(config.emr).toMatchObject({ enabled: true, requiredTags: { 'shale:enabled': 'true' } });
       expect(config.emr.endpoint).toBeUndefined();
       expect(config.livy.authHeaderFromEnv).toMatch(ENV_NAME);
@@ -369,8 +370,8 @@ describe('no literal secrets', () => {
   it('docker-compose.yml: secrets are passed through or interpolated; the only default is the dev-only Postgres password', () => {
     expect(secretsInCompose(services, COMPOSE_TEXT)).toEqual([]);
     expect(COMPOSE_TEXT.split('\n').filter(looksLikeCredential)).toEqual([]);
-    const postgresPasswords = [envOf(service('postgres')).POSTGRES_PASSWORD, envOf(service('temporal')).POSTGRES_PWD];
-    expect(postgresPasswords.map((p) => interpolate(p!))).toEqual([DEV_POSTGRES_PASSWORD.value, DEV_POSTGRES_PASSWORD.value]);
+    const postgresPasswords = [envOf(service('postgres')).POSTGRES_PASSWORD, envOf(service('temporal-schema')).SQL_PASSWORD, envOf(service('temporal')).TEMPORAL_DB_PASSWORD];
+    expect(postgresPasswords.map((p) => interpolate(p!))).toEqual([DEV_POSTGRES_PASSWORD.value, DEV_POSTGRES_PASSWORD.value, DEV_POSTGRES_PASSWORD.value]);
   });
 
   it('Dockerfile: no secret in ENV or ARG', () => {
