@@ -22,21 +22,29 @@ export function jobErrorFrom(err: unknown): JobError {
 /** Livy's YARN monitor also reports `dead` when it cannot find the app: that is the cluster's fault. */
 const INFRA_DEAD_MARKERS = [/No YARN application is found with tag/i, /ResourceManager.*(unreachable|connection refused)/i];
 
-/** The app's own lines: no section marker, no blank line. */
+/**
+ * Spark's own log4j lines below ERROR (`26/11/27 21:48:07 INFO ShutdownHookManager: Deleting directory ...`):
+ * on a real Livy they follow the app's last words in the same section (batch mode merges stderr into
+ * stdout), so they are the driver's chatter, never the reason an app failed.
+ */
+const SPARK_CHATTER = /^\d{2}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2} (TRACE|DEBUG|INFO|WARN) /;
+
+/** The app's own lines: no section marker, no blank line, no Spark INFO/WARN logging. */
 function appLines(log: readonly string[]): string[] {
-  return log.filter((line) => !isLogMarker(line) && line.trim() !== '');
+  return log.filter((line) => !isLogMarker(line) && line.trim() !== '' && !SPARK_CHATTER.test(line));
 }
 
 export function jobErrorForFinishedBatch(state: string, log: readonly string[]): JobError | undefined {
   if (state === 'success') return undefined;
   const lines = appLines(log);
-  // The last line that says why, else the app's last real line (it may have exited without a word).
-  const reason = [...lines].reverse().find((line) => /diagnostics|exception|error/i.test(line)) ?? lines.at(-1) ?? '';
+  // The last line that says why; else the app exited non-zero without an error line (LIVY.md), and its last line is context.
+  const why = [...lines].reverse().find((line) => /diagnostics|exception|error/i.test(line));
+  const reason = why ?? (lines.length > 0 ? `exited without an error message; its last line: ${lines.at(-1)}` : 'exited without an error message');
   if (state === 'killed') {
     return { type: 'BatchKilled', class: 'fatal', message: 'the batch was killed outside Shale' };
   }
   if (INFRA_DEAD_MARKERS.some((marker) => lines.some((line) => marker.test(line)))) {
     return { type: ErrorType.BatchLost, class: 'infra', message: `Livy lost track of the app: ${reason}`.trim() };
   }
-  return { type: ErrorType.AppFailed, class: 'app', message: `the Spark app ended ${state}${reason ? `: ${reason}` : ''}` };
+  return { type: ErrorType.AppFailed, class: 'app', message: `the Spark app ended ${state}: ${reason}` };
 }

@@ -79,9 +79,9 @@ describe('jobErrorForFinishedBatch', () => {
     expect(jobErrorForFinishedBatch('dead', log)?.message).toBe(`the Spark app ended dead: ${APP_LOG[1]}`);
   });
 
-  it('falls back to the last line, or to nothing, when no line says why', () => {
-    expect(jobErrorForFinishedBatch('dead', ['stdout: a', 'stdout: b'])?.message).toBe('the Spark app ended dead: stdout: b');
-    expect(jobErrorForFinishedBatch('dead', [])).toEqual({ type: ErrorType.AppFailed, class: 'app', message: 'the Spark app ended dead' });
+  it('says the app exited without an error message when no line says why, quoting its last line if any', () => {
+    expect(jobErrorForFinishedBatch('dead', ['stdout: a', 'stdout: b'])?.message).toBe('the Spark app ended dead: exited without an error message; its last line: stdout: b');
+    expect(jobErrorForFinishedBatch('dead', [])).toEqual({ type: ErrorType.AppFailed, class: 'app', message: 'the Spark app ended dead: exited without an error message' });
   });
 
   it("treats Livy's 'error' state like dead", () => {
