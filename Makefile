@@ -55,9 +55,18 @@ check: deps lint-shell
 	npx tsc --noEmit
 	npx eslint .
 
+# Every install make test needs, cached in .tools/ (dev/tools/provision.sh says how long each took).
+provision:
+	@bash dev/tools/provision.sh
+
 # lint-shell first: the install steps below are shell scripts.
-test: lint-shell deps build tools browser check
+test: lint-shell deps build provision check
 	npx vitest run
+	# Real parts (issue 11), each suite on its own stack after the main run: Shale against a real Apache Livy 0.7.1
+	# with Spark 3.5 (one Livy per file, files in turn: ~0.5 GiB per Spark app) ...
+	npx vitest run --config test/livy-real/vitest.config.ts
+	# ... and on the production shape: PostgreSQL, two Temporal 1.29.1 servers, two workers, with parts killed.
+	npx vitest run --config test/production/vitest.config.ts
 	# schemathesis against /openapi.json, alone: it loads the API for minutes and judges response times.
 	SHALE_SCHEMATHESIS=1 npx vitest run test/e2e/apiSchemathesis.test.ts
 	# The quick bench, so the harness cannot rot: it fails if a figure is not produced (not on the values).
@@ -85,4 +94,4 @@ airflow-test: deps build tools
 demo: deps build tools
 	npx tsx dev/demo/main.ts $(if $(KEEP),--keep,) $(if $(AIRFLOW),--airflow,) $(if $(LIVY),--livy $(LIVY),)
 
-.PHONY: help deps build tools real-tools stack browser lint-shell check test bench chaos record-histories demo airflow-test
+.PHONY: help deps build tools provision real-tools stack browser lint-shell check test bench chaos record-histories demo airflow-test
