@@ -10,12 +10,12 @@ import { msToTs } from '@temporalio/common/lib/time';
 import proto from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLivySimulator } from '../../dev/livy-sim';
-import { startProductionStack, type ProductionStack } from '../../dev/stack/productionStack';
+import { startProductionStack, type ManagedProcess, type ProductionStack } from '../../dev/stack/productionStack';
 import type { ShaleClient } from '../../client/shaleClient';
 import type { JobStatus } from '../../contract';
 import { SEARCH_ATTRIBUTE_DECLARATIONS } from '../../contract';
 import { checkExternalTemporal, missingSearchAttributes } from '../setup/externalTemporal';
-import { connectClients, liveBatches, submitJobs, untilAllEnded, untilPosted, violations, type SimulatedClusters } from './jobsInFlight';
+import { activityHolders, connectClients, liveBatches, submitJobs, untilAllEnded, untilPosted, violations, type SimulatedClusters } from './jobsInFlight';
 
 /** Temporal's IndexedValueType numbers, as listSearchAttributes answers them. */
 const { IndexedValueType } = proto.temporal.api.enums.v1;
@@ -66,7 +66,7 @@ afterAll(async () => {
 interface Fault {
   /** Submits through this server (index); the others are asked too while waiting. */
   submitVia: number;
-  inject(): Promise<void>;
+  inject(jobIds: string[]): Promise<void>;
   /** After every job ended: the stack back to whole. */
   recover(): Promise<void>;
 }
@@ -79,7 +79,7 @@ async function jobsSurvive(scenario: string, fault: Fault): Promise<void> {
   const alive = await liveBatches(clusters, jobIds);
   expect(alive.length, 'the fault must land while batches run').toBeGreaterThan(0);
   const faultAt = Date.now();
-  await fault.inject();
+  await fault.inject(jobIds);
   let endedAt: number;
   let statuses: JobStatus[];
   try {
@@ -123,9 +123,18 @@ describe('the production stack: PostgreSQL, two Temporal servers, two Shale work
     expect(server2.running).toBe(true);
   });
 
-  it('SIGKILL of a worker mid-job: the other worker carries on; the killed one starts again', async () => {
-    const [worker1] = stack.workers;
-    await jobsSurvive('kill-worker-1', { submitVia: 0, inject: () => worker1!.kill(), recover: () => worker1!.start() });
+  it("SIGKILL of the worker running most of the jobs' activities, mid-job: the other worker carries on; the killed one starts again", async () => {
+    // The worker running most of the jobs' activities now (their identity is the SDK's `pid@host`).
+    let victim = stack.workers[0]!;
+    const inject = async (jobIds: string[]) => {
+      const holders = await activityHolders(clients, jobIds);
+      const held = (w: ManagedProcess) => holders.filter((identity) => identity.startsWith(`${w.pid}@`)).length;
+      victim = stack.workers.reduce((most, w) => (held(w) > held(most) ? w : most));
+      expect(held(victim), `activities held by the workers: ${holders.join(', ')}`).toBeGreaterThan(0);
+      console.log(`kill-worker: ${victim.name} holds ${held(victim)} of ${holders.length} running activities`);
+      await victim.kill();
+    };
+    await jobsSurvive('kill-worker', { submitVia: 0, inject, recover: () => victim.start() });
   });
 
   it('PostgreSQL restarted mid-job (pg_ctl restart): likewise', async () => {

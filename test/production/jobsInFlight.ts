@@ -4,6 +4,7 @@
  * simulators' request logs), so no job was lost and none ever had a second batch beside its first.
  */
 import type { Connection } from '@temporalio/client';
+import proto from '@temporalio/proto';
 import { ShaleClient } from '../../client/shaleClient';
 import type { JobStatus } from '../../contract';
 import type { BatchView, LivySimulator, RequestLogEntry } from '../../dev/livy-sim';
@@ -53,6 +54,7 @@ export async function liveBatches(clusters: SimulatedClusters, jobIds: string[])
   return lists.flat().filter((b) => jobIds.some((id) => b.name?.startsWith(`${id}-a`)) && ['starting', 'running', 'recovering'].includes(b.state));
 }
 
+const STARTED = proto.temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
 const CLOSED = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'TERMINATED', 'TIMED_OUT']);
 
 /**
@@ -100,6 +102,19 @@ export function violations(clusters: SimulatedClusters, statuses: JobStatus[]): 
 
 export async function connectClients(connections: Connection[], taskQueue: string, namespace: string): Promise<ShaleClient[]> {
   return Promise.all(connections.map((connection, i) => ShaleClient.connect({ connection, namespace, taskQueue, identity: `production-suite@server${i + 1}` })));
+}
+
+/** The identities (`pid@host`) of the workers running the jobs' activities now, one entry per started activity. */
+export async function activityHolders(clients: ShaleClient[], jobIds: string[]): Promise<string[]> {
+  const holders = await Promise.all(
+    jobIds.map((jobId) =>
+      firstAnswer(clients, async (c) => {
+        const { raw } = await c.temporal.workflow.getHandle(jobId).describe();
+        return (raw.pendingActivities ?? []).filter((a) => a.state === STARTED && a.lastWorkerIdentity).map((a) => a.lastWorkerIdentity!);
+      }),
+    ),
+  );
+  return holders.flatMap((h) => h ?? []);
 }
 
 /** An open job's state and what its workflow waits on (pending activities with their attempt and last failure), for a failure message. */
