@@ -67,10 +67,12 @@ export async function untilAllEnded(clients: ShaleClient[], jobIds: string[], ti
   const open = () => jobIds.filter((id) => !closed.has(id));
   try {
     await pollUntil(timeoutMs, 250, async () => {
-      for (const jobId of open()) {
-        const status = await firstAnswer(clients, (c) => c.temporal.workflow.getHandle(jobId).describe().then((d) => d.status.name));
-        if (status !== undefined && CLOSED.has(status)) closed.add(jobId);
-      }
+      await Promise.all(
+        open().map(async (jobId) => {
+          const status = await firstAnswer(clients, (c) => c.temporal.workflow.getHandle(jobId).describe().then((d) => d.status.name));
+          if (status !== undefined && CLOSED.has(status)) closed.add(jobId);
+        }),
+      );
       return closed.size === jobIds.length || `${jobIds.length - closed.size} of ${jobIds.length} jobs still open`;
     });
   } catch (err) {
@@ -79,10 +81,14 @@ export async function untilAllEnded(clients: ShaleClient[], jobIds: string[], ti
   }
   const statuses = new Map<string, JobStatus>();
   await pollUntil(30_000, 250, async () => {
-    for (const jobId of jobIds.filter((id) => !statuses.has(id))) {
-      const status = await firstAnswer(clients, (c) => c.status(jobId));
-      if (status) statuses.set(jobId, status);
-    }
+    await Promise.all(
+      jobIds
+        .filter((id) => !statuses.has(id))
+        .map(async (jobId) => {
+          const status = await firstAnswer(clients, (c) => c.status(jobId));
+          if (status) statuses.set(jobId, status);
+        }),
+    );
     return statuses.size === jobIds.length || `no server answered the status of ${jobIds.filter((id) => !statuses.has(id)).join(', ')}`;
   });
   return jobIds.map((id) => statuses.get(id)!);
@@ -129,18 +135,17 @@ async function whereItWaits(client: ShaleClient, jobId: string): Promise<string>
 }
 
 /**
- * The first client's answer that comes within a couple of seconds. Without the deadline a call to a
- * dead server is retried by the SDK (UNAVAILABLE) for many seconds, and the polling would measure that.
+ * The first answer any client gives within a couple of seconds (all are asked at once). A call to a
+ * dead server is retried by the SDK (UNAVAILABLE) for many seconds: waiting on it in turn would
+ * measure that, not the stack.
  */
 async function firstAnswer<T>(clients: ShaleClient[], call: (client: ShaleClient) => Promise<T>): Promise<T | undefined> {
-  for (const client of clients) {
-    try {
-      return await client.temporal.connection.withDeadline(Date.now() + 2_000, () => call(client));
-    } catch {
-      // This server (or the database behind it) does not answer now: ask the next one.
-    }
+  try {
+    return await Promise.any(clients.map((client) => client.temporal.connection.withDeadline(Date.now() + 2_000, () => call(client))));
+  } catch {
+    // No server (or the database behind them) answers now: not an answer, the caller polls again.
+    return undefined;
   }
-  return undefined;
 }
 
 /** Calls `check` every `intervalMs` until it returns true; on the deadline, fails with the last thing it said. */
