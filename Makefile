@@ -67,6 +67,8 @@ test: lint-shell deps build provision check
 	npx vitest run --config test/livy-real/vitest.config.ts
 	# ... and on the production shape: PostgreSQL, two Temporal 1.29.1 servers, two workers, with parts killed.
 	npx vitest run --config test/production/vitest.config.ts
+	# The contract's e2e files against a production stack's Temporal server 1 (SHALE_TEST_TEMPORAL_ADDRESS).
+	npx tsx test/production/e2eOnStack.ts
 	# schemathesis against /openapi.json, alone: it loads the API for minutes and judges response times.
 	SHALE_SCHEMATHESIS=1 npx vitest run test/e2e/apiSchemathesis.test.ts
 	# The quick bench, so the harness cannot rot: it fails if a figure is not produced (not on the values).
