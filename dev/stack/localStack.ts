@@ -21,7 +21,6 @@
  * the node process itself.)
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { fstatSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +35,7 @@ import { startLivySimulator, type LivySimulator } from '../livy-sim';
 import { startDevServer, type DevServer } from './devServer';
 import { createCluster, motoEmrClient } from './emrClusters';
 import { MOTO_ENV, startMoto, type MotoServer } from './moto';
+import { stdinIsPipe } from './processes';
 
 /** Only this stack's clusters are Shale's (emr.requiredTags). */
 const STACK_TAG = { 'shale:local-stack': 'true' };
@@ -65,16 +65,6 @@ async function stopAll(running: Running): Promise<void> {
   await Promise.all(running.sims.map((sim) => sim.close().catch(() => undefined)));
   await Promise.all([running.server?.stop().catch(() => undefined), running.moto?.stop().catch(() => undefined)]);
   if (running.dir) await rm(running.dir, { recursive: true, force: true });
-}
-
-/** A pipe or socket on stdin (a parent holding it) is watched; a terminal or /dev/null is not. */
-function stdinIsPipe(): boolean {
-  try {
-    const stat = fstatSync(0);
-    return stat.isFIFO() || stat.isSocket();
-  } catch {
-    return false;
-  }
 }
 
 async function main(): Promise<void> {

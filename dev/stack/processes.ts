@@ -1,5 +1,6 @@
 /** Starting and stopping the local stack's server processes (Temporal dev server, moto). */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { fstatSync } from 'node:fs';
 import { waitForPort } from './ports';
 
 /** Spawns a server and resolves once it listens on `port`; rejects with its stderr if it exits first. */
@@ -26,4 +27,14 @@ export function stopProcess(child: ChildProcess, graceMs = 5_000): Promise<void>
     child.once('exit', () => (clearTimeout(timer), resolve()));
     child.kill('SIGTERM');
   });
+}
+
+/** A pipe or socket on stdin (a parent holding it) is watched by the stack scripts; a terminal or /dev/null is not. */
+export function stdinIsPipe(): boolean {
+  try {
+    const stat = fstatSync(0);
+    return stat.isFIFO() || stat.isSocket();
+  } catch {
+    return false;
+  }
 }

@@ -12,7 +12,7 @@
  *   node --import tsx dev/stack/productionStack.ts [--workers 2] [--no-api] [--dir <state dir, kept>]
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { fstatSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -23,6 +23,7 @@ import { writeWorkflowBundle } from '../../worker/bundleWorkflows';
 import { ManagedChild, type ManagedProcess } from './managedProcess';
 import { freePort, waitForPort } from './ports';
 import { startPostgres, type PostgresServer } from './postgres';
+import { stdinIsPipe } from './processes';
 import { registerNamespace, resolveTemporalServerTools, setUpTemporalSchema, temporalServerProcess, waitForNamespace, type TemporalServerProcess } from './temporalServer';
 
 export type { ManagedProcess } from './managedProcess';
@@ -259,16 +260,6 @@ export async function startProductionStack(options: ProductionStackOptions): Pro
 
 async function waitFor(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((r) => setTimeout(r, 100));
-}
-
-/** A pipe or socket on stdin (a parent holding it) is watched; a terminal or /dev/null is not. */
-function stdinIsPipe(): boolean {
-  try {
-    const stat = fstatSync(0);
-    return stat.isFIFO() || stat.isSocket();
-  } catch {
-    return false;
-  }
 }
 
 async function main(): Promise<void> {
