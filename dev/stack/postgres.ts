@@ -15,12 +15,11 @@ import { randomBytes } from 'node:crypto';
 import { appendFile, chmod, chown, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { childPids, pidAlive, pidExists, type ManagedProcess } from './managedProcess';
 import { freePort } from './ports';
+import { installedPaths } from './tools';
 
-const INSTALL_SCRIPT = fileURLToPath(new URL('../tools/install-postgres.sh', import.meta.url));
 const run = promisify(execFile);
 
 export interface PostgresServer extends ManagedProcess {
@@ -41,9 +40,7 @@ let pgBin: string | undefined;
 /** PostgreSQL's bin dir, installing PostgreSQL from Debian's packages when there is none (as root). */
 export function resolvePostgresBin(): string {
   if (pgBin) return pgBin;
-  const out = execFileSync('bash', [INSTALL_SCRIPT, '--print'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  pgBin = /^PG_BIN=(.*)$/m.exec(out)?.[1];
-  if (!pgBin) throw new Error(`${INSTALL_SCRIPT} --print named no PG_BIN:\n${out}`);
+  pgBin = installedPaths('install-postgres.sh', ['PG_BIN']).PG_BIN;
   return pgBin;
 }
 

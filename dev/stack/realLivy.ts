@@ -17,8 +17,8 @@ import { closeSync, openSync, readdirSync, readFileSync, writeSync } from 'node:
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { freePort } from './ports';
+import { installScript, printedPaths } from './tools';
 
 export interface RealLivyOptions {
   /** Folders Livy takes local files from (livy.file.local-dir-whitelist); files elsewhere are refused. */
@@ -56,7 +56,7 @@ export interface RealLivyTools {
   javaHome: string;
 }
 
-const INSTALL_SCRIPT = fileURLToPath(new URL('../tools/install-livy.sh', import.meta.url));
+const INSTALL_SCRIPT = installScript('install-livy.sh');
 
 /** The variable every process of one RealLivy carries in its environment (value: that instance's id). */
 export const REAL_LIVY_MARKER = 'SHALE_REAL_LIVY_ID';
@@ -99,15 +99,12 @@ export function resolveRealLivyTools(): Promise<RealLivyTools> {
   toolsPromise ??= new Promise<RealLivyTools>((resolve, reject) => {
     execFile('bash', [INSTALL_SCRIPT, '--print'], { encoding: 'utf8', maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
       if (err) return reject(new Error(stderr.trim() || `install-livy.sh failed: ${err.message}`));
-      const values = Object.fromEntries(
-        stdout
-          .trim()
-          .split('\n')
-          .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
-      );
-      const { LIVY_HOME, SPARK_HOME, PYSPARK_PYTHON, JAVA_HOME } = values;
-      if (!LIVY_HOME || !SPARK_HOME || !PYSPARK_PYTHON || !JAVA_HOME) return reject(new Error(`install-livy.sh --print said: ${stdout}`));
-      resolve({ livyHome: LIVY_HOME, sparkHome: SPARK_HOME, pysparkPython: PYSPARK_PYTHON, javaHome: JAVA_HOME });
+      try {
+        const { LIVY_HOME, SPARK_HOME, PYSPARK_PYTHON, JAVA_HOME } = printedPaths(INSTALL_SCRIPT, stdout, ['LIVY_HOME', 'SPARK_HOME', 'PYSPARK_PYTHON', 'JAVA_HOME']);
+        resolve({ livyHome: LIVY_HOME, sparkHome: SPARK_HOME, pysparkPython: PYSPARK_PYTHON, javaHome: JAVA_HOME });
+      } catch (parseErr) {
+        reject(parseErr as Error);
+      }
     });
   });
   toolsPromise.catch(() => (toolsPromise = undefined));

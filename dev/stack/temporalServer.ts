@@ -6,7 +6,7 @@
  * matching, worker) on its own loopback ports; copies sharing one database find each other through
  * it and share the history shards, so any one of them may be killed.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,12 +18,12 @@ import { SEARCH_ATTRIBUTE_DECLARATIONS } from '../../contract';
 import { ManagedChild } from './managedProcess';
 import type { PostgresServer } from './postgres';
 import { waitForPort } from './ports';
+import { installedPaths } from './tools';
 
 // @temporalio/proto is CommonJS: take its namespace from the default export under Node's ESM loader.
 const { temporal } = proto;
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const INSTALL_SCRIPT = join(ROOT, 'dev/tools/install-temporal-server.sh');
 export const SERVER_CONFIG_DIR = join(ROOT, 'deploy');
 /** deploy/temporal-server.yaml: the server loads `<config dir>/<env>.yaml`. */
 export const SERVER_CONFIG_ENV = 'temporal-server';
@@ -45,13 +45,8 @@ let tools: TemporalServerTools | undefined;
 /** The server and schema tool, built (once per version, about 6 min from empty Go caches) if missing. */
 export function resolveTemporalServerTools(): TemporalServerTools {
   if (tools) return tools;
-  const out = execFileSync('bash', [INSTALL_SCRIPT, '--print'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  const value = (key: string) => {
-    const found = new RegExp(`^${key}=(.*)$`, 'm').exec(out)?.[1];
-    if (!found) throw new Error(`${INSTALL_SCRIPT} --print named no ${key}:\n${out}`);
-    return found;
-  };
-  tools = { server: value('TEMPORAL_SERVER'), sqlTool: value('TEMPORAL_SQL_TOOL'), schemaDir: value('TEMPORAL_SCHEMA_DIR') };
+  const paths = installedPaths('install-temporal-server.sh', ['TEMPORAL_SERVER', 'TEMPORAL_SQL_TOOL', 'TEMPORAL_SCHEMA_DIR']);
+  tools = { server: paths.TEMPORAL_SERVER, sqlTool: paths.TEMPORAL_SQL_TOOL, schemaDir: paths.TEMPORAL_SCHEMA_DIR };
   return tools;
 }
 
