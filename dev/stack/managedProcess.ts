@@ -54,6 +54,17 @@ export function pidExists(pid: number): boolean {
   return procStat(pid) !== undefined;
 }
 
+/** SIGKILLs each of `pids` that is still there (one already gone is the usual case, not an error). */
+export function sigkillAll(pids: Iterable<number>): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
 /** The processes whose parent is `pid`. */
 export function childPids(pid: number): number[] {
   return readdirSync('/proc')

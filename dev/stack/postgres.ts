@@ -16,7 +16,7 @@ import { appendFile, chmod, chown, mkdtemp, readFile, rm, writeFile } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { childPids, pidAlive, pidExists, type ManagedProcess } from './managedProcess';
+import { childPids, pidAlive, pidExists, sigkillAll, type ManagedProcess } from './managedProcess';
 import { freePort } from './ports';
 import { installedPaths } from './tools';
 
@@ -129,13 +129,7 @@ export async function startPostgres(options: { port?: number } = {}): Promise<Po
       // refuses to start on the same data dir ("lock file postmaster.pid already exists").
       if (postmasterPid === 0 || !pidExists(postmasterPid)) return;
       const pids = [postmasterPid, ...childPids(postmasterPid)];
-      for (const pid of pids) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // Already gone.
-        }
-      }
+      sigkillAll(pids);
       const deadline = Date.now() + 30_000;
       while (pids.some(pidExists)) {
         if (Date.now() > deadline) throw new Error(`PostgreSQL's processes (${pids.filter(pidExists).join(', ')}) were still there 30 s after SIGKILL`);

@@ -17,6 +17,7 @@ import { closeSync, openSync, readdirSync, readFileSync, writeSync } from 'node:
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pidAlive, sigkillAll } from './managedProcess';
 import { freePort } from './ports';
 import { installScript, printedPaths } from './tools';
 
@@ -130,17 +131,6 @@ function markedPids(id: string): number[] {
     }
   }
   return pids;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    // A zombie still answers signal 0; its state in /proc says it is gone for good.
-    process.kill(pid, 0);
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
 }
 
 async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
@@ -270,31 +260,18 @@ export async function startRealLivy(options: RealLivyOptions): Promise<RealLivy>
     clearTimeout(timer);
   };
 
-  const sparkProcesses = async (): Promise<number[]> => markedPids(id).filter((pid) => !livyPids.has(pid) && isAlive(pid));
+  const sparkProcesses = async (): Promise<number[]> => markedPids(id).filter((pid) => !livyPids.has(pid) && pidAlive(pid));
 
   const killEverything = () => {
     // A test process that exits without close() must not leave a Livy and its Spark apps behind.
     if (running()) child!.kill('SIGKILL');
-    for (const pid of markedPids(id)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
+    sigkillAll(markedPids(id));
   };
   process.once('exit', killEverything);
 
   const close = async (): Promise<void> => {
     await signalLivy('SIGTERM', STOP_GRACE_MS);
-    const leftovers = await sparkProcesses();
-    for (const pid of leftovers) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // Ended meanwhile.
-      }
-    }
+    sigkillAll(await sparkProcesses());
     await waitUntil(async () => (await sparkProcesses()).length === 0, 10_000);
     process.removeListener('exit', killEverything);
     if (ownsWorkDir) await rm(workDir, { recursive: true, force: true });

@@ -3,7 +3,8 @@
  * finished (nothing sent to Livy: a DELETE would erase the finished batch's record, DESIGN.md rule 4).
  */
 import { afterAll, beforeAll, describe, it, vi } from 'vitest';
-import { batchProcesses, killLeftovers } from './support/batchProcesses';
+import { sigkillAll } from '../../dev/stack/managedProcess';
+import { batchProcesses } from './support/batchProcesses';
 import { appSpec, batchName, startRealLivyStack, type RealLivyStack } from './support/realLivyStack';
 
 let stack: RealLivyStack;
@@ -16,7 +17,7 @@ beforeAll(async () => {
 afterAll(async () => {
   // Local mode only: killing spark-submit can leave the Python driver it started running until it next
   // writes to its closed pipe or ends (on YARN the driver lives in the killed container). Not Shale's to clean.
-  killLeftovers(driversSeen);
+  sigkillAll(driversSeen);
   await stack?.teardown();
 });
 

@@ -45,14 +45,3 @@ export async function batchProcesses(livy: RealLivy, batchName: string): Promise
   const drivers = [...procs].filter(([, p]) => sparkSubmit.includes(p.ppid)).map(([pid]) => pid);
   return { sparkSubmit, drivers };
 }
-
-/** SIGKILLs those of `pids` still alive (a leftover Python driver after its batch was killed). */
-export function killLeftovers(pids: number[]): void {
-  for (const pid of pids) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // Already gone: the usual case.
-    }
-  }
-}
