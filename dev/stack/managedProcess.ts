@@ -28,6 +28,9 @@ export interface ManagedChildOptions {
   readyTimeoutMs?: number;
 }
 
+/** How long a ManagedChild may take to become ready, unless its options say otherwise. */
+export const DEFAULT_READY_TIMEOUT_MS = 60_000;
+
 /**
  * Fields of /proc/<pid>/stat after the command (which may hold spaces): [state, ppid, pgrp, ...].
  * A process that is not our child (PostgreSQL's postmaster, started by pg_ctl) is reaped by init,
@@ -52,6 +55,16 @@ export function pidAlive(pid: number): boolean {
 /** Whether /proc has this pid at all, a zombie included (a zombie still holds its pid and locks on it). */
 export function pidExists(pid: number): boolean {
   return procStat(pid) !== undefined;
+}
+
+/** Polls `condition` until it holds (true) or `timeoutMs` has passed (false). */
+export async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = 100): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await condition()) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
 }
 
 /** SIGKILLs each of `pids` that is still there (one already gone is the usual case, not an error). */
@@ -117,7 +130,7 @@ export class ManagedChild implements ManagedProcess {
       throw new Error(`${this.name} exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${output.slice(-3000)}`);
     });
     died.catch(() => undefined);
-    const timeoutMs = this.options.readyTimeoutMs ?? 60_000;
+    const timeoutMs = this.options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`${this.name} was not ready within ${timeoutMs} ms:\n${output.slice(-3000)}`)), timeoutMs);

@@ -16,7 +16,7 @@ import { appendFile, chmod, chown, mkdtemp, readFile, rm, writeFile } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { childPids, pidAlive, pidExists, sigkillAll, type ManagedProcess } from './managedProcess';
+import { childPids, pidAlive, pidExists, sigkillAll, waitUntil, type ManagedProcess } from './managedProcess';
 import { freePort } from './ports';
 import { installedPaths } from './tools';
 
@@ -130,17 +130,14 @@ export async function startPostgres(options: { port?: number } = {}): Promise<Po
       if (postmasterPid === 0 || !pidExists(postmasterPid)) return;
       const pids = [postmasterPid, ...childPids(postmasterPid)];
       sigkillAll(pids);
-      const deadline = Date.now() + 30_000;
-      while (pids.some(pidExists)) {
-        if (Date.now() > deadline) throw new Error(`PostgreSQL's processes (${pids.filter(pidExists).join(', ')}) were still there 30 s after SIGKILL`);
-        await new Promise((r) => setTimeout(r, 50));
+      if (!(await waitUntil(() => !pids.some(pidExists), 30_000, 50))) {
+        throw new Error(`PostgreSQL's processes (${pids.filter(pidExists).join(', ')}) were still there 30 s after SIGKILL`);
       }
     },
     async stop() {
       if (server.running) await pgCtl('stop', '-m', 'fast', '-w', '-t', '30').catch(() => server.kill());
       // pg_ctl returns once the server is down; the postmaster (not our child) is then reaped by init.
-      const deadline = Date.now() + 10_000;
-      while (postmasterPid !== 0 && pidExists(postmasterPid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await waitUntil(() => postmasterPid === 0 || !pidExists(postmasterPid), 10_000, 50);
       await rm(dir, { recursive: true, force: true });
     },
   };

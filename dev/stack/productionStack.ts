@@ -20,7 +20,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { stringify as toYaml } from 'yaml';
 import { writeWorkflowBundle } from '../../worker/bundleWorkflows';
-import { ManagedChild, type ManagedProcess } from './managedProcess';
+import { DEFAULT_READY_TIMEOUT_MS, ManagedChild, waitUntil, type ManagedProcess } from './managedProcess';
 import { freePort, waitForPort } from './ports';
 import { startPostgres, type PostgresServer } from './postgres';
 import { stdinIsPipe } from './processes';
@@ -185,7 +185,10 @@ export async function startProductionStack(options: ProductionStackOptions): Pro
           cwd: ROOT,
           env: { SHALE_WORKFLOW_BUNDLE: bundle.path },
           logFile: join(logs, `${name}.log`),
-          ready: (output) => waitFor(() => output().includes(WORKER_READY_LINE)),
+          // Bounded like ManagedChild's own ready timeout, so the poll ends when the start is given up.
+          ready: async (output) => {
+            if (!(await waitUntil(() => output().includes(WORKER_READY_LINE), DEFAULT_READY_TIMEOUT_MS))) throw new Error(`${name} never logged '${WORKER_READY_LINE}'`);
+          },
         }),
       );
     }
@@ -256,10 +259,6 @@ export async function startProductionStack(options: ProductionStackOptions): Pro
     if (ownDir) await rm(dir, { recursive: true, force: true });
     throw err;
   }
-}
-
-async function waitFor(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((r) => setTimeout(r, 100));
 }
 
 async function main(): Promise<void> {

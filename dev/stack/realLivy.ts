@@ -17,7 +17,7 @@ import { closeSync, openSync, readdirSync, readFileSync, writeSync } from 'node:
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pidAlive, sigkillAll } from './managedProcess';
+import { pidAlive, sigkillAll, waitUntil } from './managedProcess';
 import { freePort } from './ports';
 import { installScript, printedPaths } from './tools';
 
@@ -131,15 +131,6 @@ function markedPids(id: string): number[] {
     }
   }
   return pids;
-}
-
-async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await condition()) return true;
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 async function logTail(logFile: string, lines = 40): Promise<string> {
