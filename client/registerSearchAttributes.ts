@@ -6,11 +6,23 @@ import { SEARCH_ATTRIBUTE_DECLARATIONS } from '../contract';
 // @temporalio/proto is CommonJS: take its namespace from the default export under Node's ESM loader.
 const { temporal } = proto;
 
-const INDEXED_TYPE = {
+/** Temporal's IndexedValueType number for each type the contract declares, as listSearchAttributes answers them. */
+export const INDEXED_TYPE = {
   Keyword: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
   Int: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT,
   KeywordList: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
 } as const;
+
+const TYPE_NAMES: Record<number, string> = Object.fromEntries(Object.entries(INDEXED_TYPE).map(([name, value]) => [value, name]));
+
+/** What a namespace lacks, as `Name (Type)` or `Name (Type, registered as Other)`; empty when it has everything. */
+export function missingSearchAttributes(registered: Record<string, number>): string[] {
+  return SEARCH_ATTRIBUTE_DECLARATIONS.flatMap(([name, type]) => {
+    if (!(name in registered)) return [`${name} (${type})`];
+    const actual = TYPE_NAMES[registered[name]!] ?? `type ${registered[name]}`;
+    return actual === type ? [] : [`${name} (${type}, registered as ${actual})`];
+  });
+}
 
 export async function registerSearchAttributes(connection: Pick<Connection, 'operatorService'>, namespace: string): Promise<string[]> {
   // The time-skipping test server cannot list them; it accepts adding all of them instead.

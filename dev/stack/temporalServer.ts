@@ -13,15 +13,12 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
-import proto from '@temporalio/proto';
+import { INDEXED_TYPE, missingSearchAttributes } from '../../client/registerSearchAttributes';
 import { SEARCH_ATTRIBUTE_DECLARATIONS } from '../../contract';
-import { ManagedChild } from './managedProcess';
+import { ManagedChild, waitUntil } from './managedProcess';
 import type { PostgresServer } from './postgres';
 import { waitForPort } from './ports';
 import { installedPaths } from './tools';
-
-// @temporalio/proto is CommonJS: take its namespace from the default export under Node's ESM loader.
-const { temporal } = proto;
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const SERVER_CONFIG_DIR = join(ROOT, 'deploy');
@@ -180,17 +177,11 @@ export async function temporalServerProcess(options: {
     readyTimeoutMs: 90_000,
     async ready() {
       await waitForPort(ports.frontendGrpc, 90_000);
-      while (!(await frontendAnswers(address))) await new Promise((r) => setTimeout(r, 200));
+      if (!(await waitUntil(() => frontendAnswers(address), 90_000, 200))) throw new Error(`the frontend at ${address} did not answer within 90 s`);
     },
   });
   return Object.assign(child, { address, ports });
 }
-
-const INDEXED_TYPE = {
-  Keyword: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-  Int: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT,
-  KeywordList: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
-} as const;
 
 const GRPC_ALREADY_EXISTS = 6;
 
@@ -261,7 +252,7 @@ export async function waitForNamespace(address: string, namespace: string, timeo
     await retrying(`namespace ${namespace} with Shale's search attributes at ${address}`, timeoutMs, async () => {
       await connection.workflowService.describeNamespace({ namespace });
       const listed = await connection.operatorService.listSearchAttributes({ namespace });
-      const missing = SEARCH_ATTRIBUTE_DECLARATIONS.filter(([name, type]) => Number(listed.customAttributes?.[name]) !== INDEXED_TYPE[type]).map(([name]) => name);
+      const missing = missingSearchAttributes(listed.customAttributes ?? {});
       if (missing.length > 0) throw new Error(`not yet listed: ${missing.join(', ')}`);
       await connection.workflowService.countWorkflowExecutions({ namespace, query: "ShaleState = 'RUNNING'" });
     });

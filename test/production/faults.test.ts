@@ -7,19 +7,16 @@
  */
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
-import proto from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLivySimulator } from '../../dev/livy-sim';
 import { startProductionStack, type ManagedProcess, type ProductionStack } from '../../dev/stack/productionStack';
 import type { ShaleClient } from '../../client/shaleClient';
 import type { JobStatus } from '../../contract';
 import { SEARCH_ATTRIBUTE_DECLARATIONS } from '../../contract';
-import { checkExternalTemporal, missingSearchAttributes } from '../setup/externalTemporal';
+import { INDEXED_TYPE, missingSearchAttributes } from '../../client/registerSearchAttributes';
+import { checkExternalTemporal } from '../setup/externalTemporal';
 import { activityHolders, connectClients, liveBatches, submitJobs, untilAllEnded, untilPosted, violations, type SimulatedClusters } from './jobsInFlight';
 
-/** Temporal's IndexedValueType numbers, as listSearchAttributes answers them. */
-const { IndexedValueType } = proto.temporal.api.enums.v1;
-const INDEXED = { Keyword: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD, Int: IndexedValueType.INDEXED_VALUE_TYPE_INT, KeywordList: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST };
 
 /** Jobs per fault: enough that some are submitting and some running when it lands. */
 const JOBS = 8;
@@ -107,7 +104,7 @@ describe('the production stack: PostgreSQL, two Temporal servers, two Shale work
       `namespace ${bare} lacks Shale's search attributes ShaleState (Keyword)`,
     );
     // A name registered with another type is as unusable as a missing one (upserts fail), and said so.
-    const registered = Object.fromEntries(SEARCH_ATTRIBUTE_DECLARATIONS.map(([name, type]) => [name, INDEXED[type === 'Int' ? 'Keyword' : type]]));
+    const registered = Object.fromEntries(SEARCH_ATTRIBUTE_DECLARATIONS.map(([name, type]) => [name, INDEXED_TYPE[type === 'Int' ? 'Keyword' : type]]));
     expect(missingSearchAttributes(registered)).toEqual(['ShaleAttempt (Int, registered as Keyword)']);
   });
 

@@ -6,11 +6,7 @@
  * every job's first upsert, which the suite would otherwise show as dozens of 60 s timeouts.
  */
 import { Connection } from '@temporalio/client';
-import proto from '@temporalio/proto';
-import { SEARCH_ATTRIBUTE_DECLARATIONS } from '../../contract';
-
-// @temporalio/proto is CommonJS: take its namespace from the default export under Node's ESM loader.
-const { temporal } = proto;
+import { missingSearchAttributes } from '../../client/registerSearchAttributes';
 
 export interface ExternalTemporal {
   address: string;
@@ -31,21 +27,6 @@ export class ExternalTemporalUnusable extends Error {
     this.name = 'ExternalTemporalUnusable';
     this.stack = `${this.name}: ${message}`;
   }
-}
-
-const TYPE_NAMES: Record<number, string> = {
-  [temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]: 'Keyword',
-  [temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT]: 'Int',
-  [temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST]: 'KeywordList',
-};
-
-/** What the namespace lacks, as `Name (Type)` or `Name (Type, registered as Other)`; empty when it has everything. */
-export function missingSearchAttributes(registered: Record<string, number>): string[] {
-  return SEARCH_ATTRIBUTE_DECLARATIONS.flatMap(([name, type]) => {
-    if (!(name in registered)) return [`${name} (${type})`];
-    const actual = TYPE_NAMES[registered[name]!] ?? `type ${registered[name]}`;
-    return actual === type ? [] : [`${name} (${type}, registered as ${actual})`];
-  });
 }
 
 /** Resolves when the server answers, the namespace exists and holds every search attribute; else rejects with one line naming what is missing. */
